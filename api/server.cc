@@ -1,0 +1,285 @@
+#include "api/server.h"
+
+#include <optional>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "api/responses.h"
+
+namespace ledger::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "ledger.api"; }
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::bad_listen_address: return "bad listen address";
+            case errc::cannot_listen: return "cannot listen";
+        }
+        return "unknown api error";
+    }
+};
+
+// One connection: reads requests one after another, hands each to the router, writes the
+// answer. All of its work runs on its own strand.
+class session : public std::enable_shared_from_this<session> {
+public:
+    session(tcp::socket&& socket, const server_options& options, std::shared_ptr<const router> routes,
+            std::shared_ptr<server_stats> stats)
+        : _stream(std::move(socket)), _options(options), _routes(std::move(routes)), _stats(std::move(stats)) {
+        ++_stats->connections_open;
+    }
+    ~session() { --_stats->connections_open; }
+
+    void start() {
+        asio::dispatch(_stream.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+    }
+
+private:
+    // Between requests the connection may idle; once a byte arrives the header deadline runs.
+    void wait_for_request() {
+        if (_buffer.size() > 0) {
+            read_header();
+            return;
+        }
+        _stream.expires_after(_options.idle_timeout);
+        _stream.async_read_some(_buffer.prepare(4096),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    if (ec) {
+                                        self->close();
+                                        return;
+                                    }
+                                    self->_buffer.commit(n);
+                                    self->read_header();
+                                });
+    }
+
+    void read_header() {
+        _parser.emplace();
+        _parser->header_limit(_options.header_limit);
+        _parser->body_limit(_options.body_limit);
+        _stream.expires_after(_options.header_deadline);
+        http::async_read_header(_stream, _buffer, *_parser,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->on_header(ec);
+                                });
+    }
+
+    void on_header(beast::error_code ec) {
+        if (ec) {
+            on_read_error(ec);
+            return;
+        }
+        if (_options.body_limit_for) {
+            _parser->body_limit(_options.body_limit_for(_parser->get()));
+        }
+        _stream.expires_after(_options.request_deadline);
+        http::async_read(_stream, _buffer, *_parser,
+                         [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });
+    }
+
+    void on_body(beast::error_code ec) {
+        if (ec) {
+            on_read_error(ec);
+            return;
+        }
+        _stream.expires_never();
+        ++_stats->requests_in_flight;
+        auto self = shared_from_this();
+        responder respond = [self](response res) {
+            asio::post(self->_stream.get_executor(),
+                       [self, res = std::move(res)]() mutable { self->write(std::move(res), true); });
+        };
+        try {
+            _routes->dispatch(_parser->release(), std::move(respond));
+        } catch (const std::exception& e) {
+            // A handler that throws is a bug; the client still gets an answer.
+            spdlog::error("handler failed: {}", e.what());
+            write(error_response(http::status::internal_server_error, "Internal error."), true);
+        }
+    }
+
+    void on_read_error(beast::error_code ec) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+            ec == asio::error::connection_reset) {
+            close();
+            return;
+        }
+        if (ec == http::error::header_limit) {
+            write(error_response(http::status::request_header_fields_too_large,
+                                 fmt::format("The request header exceeds {} bytes.", _options.header_limit)),
+                  false);
+            return;
+        }
+        if (ec == http::error::body_limit) {
+            write(error_response(http::status::payload_too_large, "The request body is too large."), false);
+            return;
+        }
+        if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+            write(error_response(http::status::bad_request, "Malformed HTTP request: " + ec.message() + "."), false);
+            return;
+        }
+        close();
+    }
+
+    // Writes `res`; `counted` says the response ends a request that on_body counted.
+    void write(response res, bool counted) {
+        auto msg = std::make_shared<response>(std::move(res));
+        if (!counted) {
+            msg->keep_alive(false);
+        }
+        _stream.expires_after(_options.request_deadline);
+        http::async_write(_stream, *msg,
+                          [self = shared_from_this(), msg, counted](beast::error_code ec, std::size_t) {
+                              if (counted) {
+                                  --self->_stats->requests_in_flight;
+                              }
+                              if (ec || msg->need_eof()) {
+                                  self->close();
+                                  return;
+                              }
+                              self->wait_for_request();
+                          });
+    }
+
+    void close() {
+        beast::error_code ignored;
+        _stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        _stream.socket().close(ignored);
+    }
+
+    beast::tcp_stream _stream;
+    beast::flat_buffer _buffer;
+    std::optional<http::request_parser<http::string_body>> _parser;
+    const server_options& _options;
+    std::shared_ptr<const router> _routes;
+    std::shared_ptr<server_stats> _stats;
+};
+
+result<tcp::endpoint> parse_listen(const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    auto bad = [&] {
+        return failure(errc::bad_listen_address,
+                       fmt::format("The listen address '{}' is not HOST:PORT (e.g. 127.0.0.1:8080).", listen),
+                       "listen");
+    };
+    if (colon == std::string::npos || colon == 0) {
+        return bad();
+    }
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    const std::string port_text = listen.substr(colon + 1);
+    if (port_text.empty() || port_text.size() > 5 ||
+        port_text.find_first_not_of("0123456789") != std::string::npos || std::stoi(port_text) > 65535) {
+        return bad();
+    }
+    if (host == "localhost") {
+        host = "127.0.0.1";
+    }
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (ec) {
+        return bad();
+    }
+    return tcp::endpoint(address, static_cast<unsigned short>(std::stoi(port_text)));
+}
+
+}  // namespace
+
+const std::error_category& api_category() noexcept {
+    static const category instance;
+    return instance;
+}
+
+std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), api_category()}; }
+
+server::server(server_options options, std::shared_ptr<const router> routes)
+    : _options(std::move(options)),
+      _routes(std::move(routes)),
+      _stats(std::make_shared<server_stats>()),
+      _io(static_cast<int>(std::max(1u, _options.threads))),
+      _acceptor(asio::make_strand(_io)) {}
+
+server::~server() { stop(std::chrono::milliseconds(0)); }
+
+result<void> server::start() {
+    auto endpoint = LEDGER_TRY_VALUE(parse_listen(_options.listen));
+    beast::error_code ec;
+    auto fail = [&](const char* what) {
+        return failure(errc::cannot_listen,
+                       fmt::format("Cannot listen on {}: {} failed: {}.", _options.listen, what, ec.message()),
+                       "listen");
+    };
+    if (_acceptor.open(endpoint.protocol(), ec); ec) return fail("open");
+    if (_acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec) return fail("setsockopt");
+    if (_acceptor.bind(endpoint, ec); ec) return fail("bind");
+    if (_acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
+    accept();
+    for (unsigned i = 0; i < std::max(1u, _options.threads); ++i) {
+        _threads.emplace_back([this] { _io.run(); });
+    }
+    return boost::outcome_v2::success();
+}
+
+tcp::endpoint server::local_endpoint() const {
+    beast::error_code ec;
+    return _acceptor.local_endpoint(ec);
+}
+
+void server::accept() {
+    _acceptor.async_accept(asio::make_strand(_io), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !_acceptor.is_open()) {
+            return;
+        }
+        if (!ec) {
+            if (_stats->connections_open.load() >= _options.max_connections) {
+                ++_stats->connections_refused;
+                auto res = std::make_shared<response>(
+                    error_response(http::status::service_unavailable, "Too many connections; try again shortly."));
+                auto sock = std::make_shared<tcp::socket>(std::move(socket));
+                http::async_write(*sock, *res, [sock, res](beast::error_code, std::size_t) {
+                    beast::error_code ignored;
+                    sock->shutdown(tcp::socket::shutdown_both, ignored);
+                });
+            } else {
+                std::make_shared<session>(std::move(socket), _options, _routes, _stats)->start();
+            }
+        }
+        accept();
+    });
+}
+
+void server::stop(std::chrono::milliseconds grace) {
+    if (_stopped) {
+        return;
+    }
+    _stopped = true;
+    asio::post(_acceptor.get_executor(), [this] {
+        beast::error_code ignored;
+        _acceptor.close(ignored);
+    });
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (_stats->requests_in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    _io.stop();
+    for (auto& t : _threads) {
+        t.join();
+    }
+    _threads.clear();
+}
+
+}  // namespace ledger::api

@@ -1,0 +1,93 @@
+#pragma once
+// The HTTP/1.1 server: listener, sessions, limits and deadlines.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "api/router.h"
+#include "events/error.h"
+
+namespace ledger::api {
+
+enum class errc {
+    bad_listen_address = 1,  ///< --listen is not HOST:PORT
+    cannot_listen,           ///< bind or listen failed (port taken, no permission)
+};
+
+const std::error_category& api_category() noexcept;
+std::error_code make_error_code(errc e) noexcept;
+
+struct server_options {
+    /// Address to listen on, HOST:PORT ([v6]:PORT for IPv6); port 0 picks a free one.
+    /// Default: 127.0.0.1:8080.
+    std::string listen = "127.0.0.1:8080";
+    /// Largest request header accepted; larger gets 431. Default: 8 KiB.
+    std::uint32_t header_limit = 8 * 1024;
+    /// Largest request body accepted, unless body_limit_for says otherwise; larger gets 413.
+    /// Default: 64 KiB.
+    std::uint64_t body_limit = 64 * 1024;
+    /// Per-request body limit chosen from the header (e.g. larger for batch uploads).
+    /// Default: none (body_limit for all).
+    std::function<std::uint64_t(const http::request_header<>&)> body_limit_for;
+    /// Time from a request's first byte until its header is complete. Default: 10 s.
+    std::chrono::seconds header_deadline{10};
+    /// Time to read a body and to write a response. Default: 30 s.
+    std::chrono::seconds request_deadline{30};
+    /// Time a keep-alive connection may sit idle between requests. Default: 60 s.
+    std::chrono::seconds idle_timeout{60};
+    /// Connections served at once; more are answered 503 and closed. Default: 1024.
+    std::size_t max_connections = 1024;
+    /// Threads running the I/O. Default: 2.
+    unsigned threads = 2;
+};
+
+/// Counters the server keeps (for /metrics).
+struct server_stats {
+    std::atomic<std::uint64_t> connections_open{0};
+    std::atomic<std::uint64_t> connections_refused{0};
+    std::atomic<std::uint64_t> requests_in_flight{0};
+};
+
+class server {
+public:
+    server(server_options options, std::shared_ptr<const router> routes);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Binds, listens and starts the I/O threads. Fails with errc::bad_listen_address or
+    /// errc::cannot_listen, naming the address.
+    [[nodiscard]] result<void> start();
+    /// The bound address (useful with port 0).
+    [[nodiscard]] boost::asio::ip::tcp::endpoint local_endpoint() const;
+    /// Stops accepting, lets requests in flight finish for up to `grace`, then closes everything
+    /// and joins the threads. Idempotent.
+    void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+    [[nodiscard]] const server_stats& stats() const noexcept { return *_stats; }
+
+private:
+    void accept();
+
+    server_options _options;
+    std::shared_ptr<const router> _routes;
+    std::shared_ptr<server_stats> _stats;
+    boost::asio::io_context _io;
+    boost::asio::ip::tcp::acceptor _acceptor;
+    std::vector<std::thread> _threads;
+    bool _stopped = false;
+};
+
+}  // namespace ledger::api
+
+template <>
+struct std::is_error_code_enum<ledger::api::errc> : std::true_type {};

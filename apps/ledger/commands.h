@@ -1,0 +1,10 @@
+#pragma once
+// One function per subcommand: registers it on the app and sets `exit_code` when it runs.
+
+#include <CLI/CLI.hpp>
+
+namespace ledger::app {
+
+void add_run_command(CLI::App& app, int& exit_code);
+
+}  // namespace ledger::app

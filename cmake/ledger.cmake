@@ -1,0 +1,22 @@
+# ledger_library(NAME events SRCS a.cc b.cc DEPS ...) makes ledger_events, alias ledger::events.
+function(ledger_library)
+  cmake_parse_arguments(L "" "NAME" "SRCS;DEPS" ${ARGN})
+  set(target ledger_${L_NAME})
+  add_library(${target} STATIC ${L_SRCS})
+  add_library(ledger::${L_NAME} ALIAS ${target})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${target} PUBLIC ${L_DEPS} PRIVATE ledger_warnings ledger_sanitizers)
+endfunction()
+
+# ledger_test(NAME events_envelope SRCS envelope_test.cc DEPS ledger::events [PREFIX events])
+# builds a Catch2 binary and registers each of its test cases with ctest.
+function(ledger_test)
+  cmake_parse_arguments(L "" "NAME;PREFIX" "SRCS;DEPS;LABELS" ${ARGN})
+  set(target test_${L_NAME})
+  add_executable(${target} ${L_SRCS})
+  target_link_libraries(${target} PRIVATE ledger_test_main ${L_DEPS} ledger_warnings ledger_sanitizers)
+  if(NOT L_PREFIX)
+    set(L_PREFIX ${L_NAME})
+  endif()
+  catch_discover_tests(${target} TEST_PREFIX "${L_PREFIX}: " PROPERTIES LABELS "${L_LABELS}")
+endfunction()

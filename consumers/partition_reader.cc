@@ -1,0 +1,102 @@
+#include "consumers/partition_reader.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+namespace ledger::consumers {
+namespace {
+
+class category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "ledger.consumers"; }
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::kafka_unavailable: return "Kafka is unavailable";
+            case errc::kafka_fatal: return "fatal Kafka consumer error";
+            case errc::offset_out_of_range: return "offset out of range";
+            case errc::invalid_property: return "invalid Kafka property";
+        }
+        return "unknown consumers error";
+    }
+};
+
+}  // namespace
+
+const std::error_category& consumers_category() noexcept {
+    static const category instance;
+    return instance;
+}
+
+std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), consumers_category()}; }
+
+result<std::unique_ptr<partition_reader>> partition_reader::open(const reader_options& options,
+                                                                 const std::string& topic, ledger_offset start) {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    auto set = [&](const std::string& name, const std::string& value) -> result<void> {
+        if (conf->set(name, value, err) != RdKafka::Conf::CONF_OK) {
+            return failure(errc::invalid_property, fmt::format("Kafka property {}={}: {}", name, value, err), name);
+        }
+        return boost::outcome_v2::success();
+    };
+    LEDGER_TRY(set("bootstrap.servers", options.brokers));
+    LEDGER_TRY(set("client.id", "audit-ledger-reader"));
+    // librdkafka's KafkaConsumer wants a group id; it is never used for commits or subscriptions.
+    LEDGER_TRY(set("group.id", "audit-ledger-reader"));
+    LEDGER_TRY(set("enable.auto.commit", "false"));
+    LEDGER_TRY(set("enable.auto.offset.store", "false"));
+    LEDGER_TRY(set("auto.offset.reset", "error"));
+    LEDGER_TRY(set("enable.partition.eof", "true"));
+    // Only committed (acknowledged) records are read; idempotent producers need no more.
+    LEDGER_TRY(set("isolation.level", "read_committed"));
+    for (const auto& [name, value] : options.extra) {
+        LEDGER_TRY(set(name, value));
+    }
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+    if (!consumer) {
+        return failure(errc::invalid_property, "Cannot create the Kafka consumer: " + err);
+    }
+    std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(topic, 0, start.value()));
+    std::vector<RdKafka::TopicPartition*> partitions{tp.get()};
+    if (const auto code = consumer->assign(partitions); code != RdKafka::ERR_NO_ERROR) {
+        return failure(errc::kafka_unavailable,
+                       fmt::format("Cannot assign {} partition 0: {}.", topic, RdKafka::err2str(code)));
+    }
+    return std::unique_ptr<partition_reader>(new partition_reader(std::move(consumer)));
+}
+
+partition_reader::partition_reader(std::unique_ptr<RdKafka::KafkaConsumer> c) : _kafka(std::move(c)) {}
+
+partition_reader::~partition_reader() {
+    if (_kafka) {
+        _kafka->close();
+    }
+}
+
+result<poll_result> partition_reader::poll(std::chrono::milliseconds timeout) {
+    std::unique_ptr<RdKafka::Message> m(_kafka->consume(static_cast<int>(timeout.count())));
+    switch (m->err()) {
+        case RdKafka::ERR_NO_ERROR:
+            return poll_result{record{ledger_offset{m->offset()},
+                                      m->key() ? *m->key() : std::string{},
+                                      std::string(static_cast<const char*>(m->payload()), m->len()),
+                                      m->timestamp().timestamp}};
+        case RdKafka::ERR__TIMED_OUT:
+            return poll_result{timed_out{}};
+        case RdKafka::ERR__PARTITION_EOF:
+            return poll_result{end_of_partition{ledger_offset{m->offset()}}};
+        case RdKafka::ERR_OFFSET_OUT_OF_RANGE:
+        case RdKafka::ERR__AUTO_OFFSET_RESET:
+            return failure(errc::offset_out_of_range,
+                           fmt::format("The wanted offset is not in the log: {}.", m->errstr()));
+        case RdKafka::ERR__FATAL:
+            return failure(errc::kafka_fatal, fmt::format("Fatal Kafka consumer error: {}.", m->errstr()));
+        default:
+            // Transient (broker down, leader moving): librdkafka retries on its own.
+            spdlog::warn("kafka consumer: {}", m->errstr());
+            return poll_result{timed_out{}};
+    }
+}
+
+}  // namespace ledger::consumers

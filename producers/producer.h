@@ -1,0 +1,80 @@
+#pragma once
+// A durable Kafka producer: idempotent, acks=all, completion from the delivery report only.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "events/error.h"
+#include "events/ids.h"
+#include "producers/kafka_properties.h"
+
+namespace RdKafka {
+class Producer;
+}
+
+namespace ledger::producers {
+
+struct producer_options {
+    /// Kafka bootstrap servers. Default: 127.0.0.1:9092.
+    std::string brokers = "127.0.0.1:9092";
+    /// How long librdkafka keeps trying to deliver one record before the append fails.
+    /// Bounded so that a caller always gets an answer. Default: 10 s.
+    std::chrono::milliseconds message_timeout{10'000};
+    /// How long a record may wait to be batched with others. Default: 2 ms.
+    std::chrono::milliseconds linger{2};
+    /// Extra librdkafka properties. Anything that weakens idempotence or acks=all is refused.
+    /// Default: none.
+    kafka_properties extra;
+};
+
+/// Thread safety: append() and flush() may be called from any thread. Completions run on the
+/// producer's own delivery thread; they must not block.
+class producer {
+public:
+    using completion = std::function<void(result<ledger_coordinates>)>;
+
+    /// Fails with errc::weakened_durability naming the property when `extra` sets
+    /// enable.idempotence other than true or acks other than all/-1; errc::invalid_property
+    /// when librdkafka rejects a property.
+    [[nodiscard]] static result<std::unique_ptr<producer>> create(const producer_options& options);
+
+    producer(const producer&) = delete;
+    producer& operator=(const producer&) = delete;
+    /// Flushes for up to the message timeout, logs what is still queued, then stops.
+    ~producer();
+
+    /// Appends `payload` to partition 0 of `topic`. `done` is called exactly once: with the
+    /// coordinates when every in-sync replica has the record, or with an error (nothing was
+    /// acknowledged). After a fatal producer error every append fails with errc::kafka_fatal.
+    void append(const std::string& topic, std::string_view key, std::string_view payload, completion done);
+
+    /// append() that waits for the delivery report.
+    [[nodiscard]] result<ledger_coordinates> append_and_wait(const std::string& topic, std::string_view key,
+                                                             std::string_view payload);
+
+    /// Waits up to `deadline` for every queued record; returns how many are still queued.
+    int flush(std::chrono::milliseconds deadline);
+
+    /// The effective value of a librdkafka property (for checks and logs).
+    [[nodiscard]] std::string property(const std::string& name) const;
+
+private:
+    struct callbacks;
+    producer(std::unique_ptr<callbacks> cb, std::unique_ptr<RdKafka::Producer> p, producer_options options);
+    void poll_loop(std::stop_token stop);
+
+    std::unique_ptr<callbacks> _callbacks;  // must outlive _kafka
+    std::unique_ptr<RdKafka::Producer> _kafka;
+    producer_options _options;
+    std::jthread _poller;
+};
+
+/// Checks that `extra` keeps idempotence and acks=all; returns the offending property otherwise.
+[[nodiscard]] result<void> check_durability(const kafka_properties& extra);
+
+}  // namespace ledger::producers

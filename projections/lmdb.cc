@@ -1,0 +1,117 @@
+#include "projections/lmdb.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace ledger::projections {
+namespace {
+
+void check(const char* call, int rc) {
+    if (rc != MDB_SUCCESS) {
+        throw lmdb_error(call, rc);
+    }
+}
+
+MDB_val as_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+
+std::optional<std::string_view> get_in(MDB_txn* txn, dbi db, std::string_view key) {
+    MDB_val k = as_val(key);
+    MDB_val v{};
+    const int rc = mdb_get(txn, db.handle, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        return std::nullopt;
+    }
+    check("mdb_get", rc);
+    return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+}  // namespace
+
+lmdb_error::lmdb_error(const char* call, int rc)
+    : std::runtime_error(fmt::format("{}: {}", call, mdb_strerror(rc))), _rc(rc) {}
+
+env::env(const std::filesystem::path& dir, const env_options& options) {
+    std::filesystem::create_directories(dir);
+    check("mdb_env_create", mdb_env_create(&_env));
+    try {
+        check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, options.map_size));
+        check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(_env, options.max_dbs));
+        check("mdb_env_set_maxreaders", mdb_env_set_maxreaders(_env, options.max_readers));
+        check("mdb_env_open", mdb_env_open(_env, dir.c_str(), MDB_NOTLS, 0640));
+    } catch (...) {
+        mdb_env_close(_env);
+        throw;
+    }
+}
+
+env::~env() {
+    if (_env) {
+        mdb_env_close(_env);
+    }
+}
+
+env::env(env&& other) noexcept : _env(std::exchange(other._env, nullptr)) {}
+
+dbi env::open_db(const std::string& name) {
+    write_txn txn(*this);
+    dbi db;
+    check("mdb_dbi_open", mdb_dbi_open(txn.get(), name.c_str(), MDB_CREATE, &db.handle));
+    txn.commit();
+    return db;
+}
+
+std::size_t env::map_size() const {
+    MDB_envinfo info{};
+    check("mdb_env_info", mdb_env_info(_env, &info));
+    return info.me_mapsize;
+}
+
+void env::grow() { check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, map_size() * 2)); }
+
+int env::clear_stale_readers() {
+    int dead = 0;
+    check("mdb_reader_check", mdb_reader_check(_env, &dead));
+    return dead;
+}
+
+read_txn::read_txn(env& e) { check("mdb_txn_begin(read)", mdb_txn_begin(e.get(), nullptr, MDB_RDONLY, &_txn)); }
+read_txn::~read_txn() {
+    if (_txn) {
+        mdb_txn_abort(_txn);
+    }
+}
+read_txn::read_txn(read_txn&& other) noexcept : _txn(std::exchange(other._txn, nullptr)) {}
+std::optional<std::string_view> read_txn::get(dbi db, std::string_view key) const { return get_in(_txn, db, key); }
+
+write_txn::write_txn(env& e) { check("mdb_txn_begin(write)", mdb_txn_begin(e.get(), nullptr, 0, &_txn)); }
+write_txn::~write_txn() {
+    if (_txn) {
+        mdb_txn_abort(_txn);
+    }
+}
+write_txn::write_txn(write_txn&& other) noexcept : _txn(std::exchange(other._txn, nullptr)) {}
+std::optional<std::string_view> write_txn::get(dbi db, std::string_view key) const { return get_in(_txn, db, key); }
+
+void write_txn::put(dbi db, std::string_view key, std::string_view value) {
+    MDB_val k = as_val(key);
+    MDB_val v = as_val(value);
+    check("mdb_put", mdb_put(_txn, db.handle, &k, &v, 0));
+}
+
+bool write_txn::del(dbi db, std::string_view key) {
+    MDB_val k = as_val(key);
+    const int rc = mdb_del(_txn, db.handle, &k, nullptr);
+    if (rc == MDB_NOTFOUND) {
+        return false;
+    }
+    check("mdb_del", rc);
+    return true;
+}
+
+void write_txn::commit() {
+    MDB_txn* txn = std::exchange(_txn, nullptr);
+    check("mdb_txn_commit", mdb_txn_commit(txn));
+}
+
+}  // namespace ledger::projections

@@ -1,0 +1,106 @@
+#pragma once
+// RAII over LMDB: environment, read and write transactions, named databases.
+//
+// Failures of the surroundings (corrupt file, map full, no space) throw lmdb_error naming the
+// LMDB call; "not found" is a value (std::nullopt).
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <lmdb.h>
+
+namespace ledger::projections {
+
+/// An LMDB call failed. `code()` is LMDB's return code (MDB_MAP_FULL, MDB_CORRUPTED, ...).
+class lmdb_error : public std::runtime_error {
+public:
+    lmdb_error(const char* call, int rc);
+    [[nodiscard]] int code() const noexcept { return _rc; }
+
+private:
+    int _rc;
+};
+
+struct env_options {
+    /// Initial map size; grown on MDB_MAP_FULL. Default: 64 MiB.
+    std::size_t map_size = std::size_t{64} << 20;
+    /// Maximum number of named databases. Default: 32.
+    unsigned max_dbs = 32;
+    /// Maximum concurrent read transactions. Default: 256.
+    unsigned max_readers = 256;
+};
+
+class read_txn;
+class write_txn;
+
+/// A named database handle; valid for the life of its environment.
+struct dbi {
+    MDB_dbi handle = 0;
+};
+
+/// An LMDB environment on a directory (created if missing). Move-only; thread safe as LMDB is.
+class env {
+public:
+    env(const std::filesystem::path& dir, const env_options& options = {});
+    ~env();
+    env(env&& other) noexcept;
+    env& operator=(env&&) = delete;
+    env(const env&) = delete;
+
+    /// Opens (creating if needed) the named database. Call once per name at start-up.
+    dbi open_db(const std::string& name);
+    /// Doubles the map size; call with no transaction open in this process.
+    void grow();
+    [[nodiscard]] std::size_t map_size() const;
+    /// Clears reader slots left by crashed processes; returns how many were cleared.
+    int clear_stale_readers();
+
+    [[nodiscard]] MDB_env* get() const noexcept { return _env; }
+
+private:
+    MDB_env* _env = nullptr;
+};
+
+/// A read-only snapshot. Move-only; aborts in the destructor.
+class read_txn {
+public:
+    explicit read_txn(env& e);
+    ~read_txn();
+    read_txn(read_txn&& other) noexcept;
+    read_txn& operator=(read_txn&&) = delete;
+    read_txn(const read_txn&) = delete;
+
+    /// The value under `key`, or nullopt. The view is valid until the transaction ends.
+    [[nodiscard]] std::optional<std::string_view> get(dbi db, std::string_view key) const;
+    [[nodiscard]] MDB_txn* get() const noexcept { return _txn; }
+
+private:
+    MDB_txn* _txn = nullptr;
+};
+
+/// The one writer. Move-only; aborts in the destructor unless committed.
+class write_txn {
+public:
+    explicit write_txn(env& e);
+    ~write_txn();
+    write_txn(write_txn&& other) noexcept;
+    write_txn& operator=(write_txn&&) = delete;
+    write_txn(const write_txn&) = delete;
+
+    [[nodiscard]] std::optional<std::string_view> get(dbi db, std::string_view key) const;
+    void put(dbi db, std::string_view key, std::string_view value);
+    /// Returns whether the key existed.
+    bool del(dbi db, std::string_view key);
+    /// Makes the changes durable. The handle is cleared first, so a throwing commit never aborts twice.
+    void commit();
+    [[nodiscard]] MDB_txn* get() const noexcept { return _txn; }
+
+private:
+    MDB_txn* _txn = nullptr;
+};
+
+}  // namespace ledger::projections
