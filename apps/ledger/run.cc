@@ -44,7 +44,6 @@ int run(const serving_options& o) {
     auto topic = producers::ensure_ledger_topic(topic_opts, name.value().topic());
     if (!topic) {
         const auto& e = topic.error();
-        spdlog::error("{}", e.message);
         fmt::print(stderr, "ledger run: {}{}\n", e.message,
                    e.field.empty() ? "" : fmt::format(" (setting: {})", e.field));
         return exit_failure;

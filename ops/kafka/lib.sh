@@ -109,7 +109,8 @@ kafka_launch() {
   fi
   [[ -f $dir/server.log ]] && mv -f "$dir/server.log" "$dir/server.log.1"
   # shellcheck disable=SC2086
-  nohup java $KAFKA_HEAP_OPTS $KAFKA_JVM_OPTS \
+  # Own session: a Ctrl-C in the terminal reaches the ledger, and ops/ stops the broker itself.
+  setsid nohup java $KAFKA_HEAP_OPTS $KAFKA_JVM_OPTS \
     -Dlog4j.configuration="file:$KAFKA_OPS_DIR/log4j.properties" \
     -Dkafka.logs.dir="$dir" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \

@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# Helpers for the CLI tests: run by ctest with LEDGER_BIN and LEDGER_SOURCE_DIR set.
+set -euo pipefail
+: "${LEDGER_BIN:?LEDGER_BIN must point at the ledger binary}"
+: "${LEDGER_SOURCE_DIR:?LEDGER_SOURCE_DIR must point at the repository}"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+need_brokers() {
+  [[ -n ${LEDGER_TEST_BROKERS:-} ]] || fail "LEDGER_TEST_BROKERS is not set: run the suite through ./ops/test"
+}
+unique() { echo "$1-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"; }
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# Kafka's own topic tool, independent of the ledger's code.
+kafka_topics() {
+  java -Xmx256m -Dlog4j.configuration="file:$LEDGER_SOURCE_DIR/ops/kafka/tools-log4j.properties" \
+    -cp "$LEDGER_SOURCE_DIR/var/kafka/libs/*" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$LEDGER_TEST_BROKERS" "$@"
+}
+
+# Starts `ledger run ARGS...` in the background with its log in $WORK/run.log; sets LEDGER_PID
+# and LEDGER_URL once it serves.
+start_ledger() {
+  "$LEDGER_BIN" run "$@" >"$WORK/run.out" 2>"$WORK/run.log" &
+  LEDGER_PID=$!
+  local i
+  for i in $(seq 1 300); do
+    if LEDGER_URL=$(grep -o 'serving http://[0-9.:]*' "$WORK/run.log" 2>/dev/null | head -1 | cut -d' ' -f2) &&
+       [[ -n $LEDGER_URL ]]; then
+      return 0
+    fi
+    kill -0 "$LEDGER_PID" 2>/dev/null || { cat "$WORK/run.log" >&2; fail "ledger run exited during start-up"; }
+    sleep 0.1
+  done
+  cat "$WORK/run.log" >&2
+  fail "ledger run did not serve within 30 s"
+}
