@@ -4,16 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include "events/errc.h"
 #include "events/error.h"
 
 namespace ledger::events {
-
-enum class errc {
-    invalid_ledger_name = 1,
-};
-
-const std::error_category& events_category() noexcept;
-std::error_code make_error_code(errc e) noexcept;
 
 /// A validated ledger name: 1 to 200 characters of [A-Za-z0-9_-], so that every topic derived
 /// from it is a legal Kafka topic name.
@@ -34,6 +28,3 @@ private:
 };
 
 }  // namespace ledger::events
-
-template <>
-struct std::is_error_code_enum<ledger::events::errc> : std::true_type {};

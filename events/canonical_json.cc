@@ -1,0 +1,178 @@
+#include "events/canonical_json.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace ledger::events {
+namespace {
+
+// UTF-8 → UTF-16 code units, for RFC 8785's member ordering. Input is valid UTF-8 (the JSON
+// parser guarantees it).
+std::u16string utf16(const std::string& s) {
+    std::u16string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        char32_t cp;
+        std::size_t len;
+        if (c < 0x80) {
+            cp = c, len = 1;
+        } else if ((c >> 5) == 0x6) {
+            cp = c & 0x1f, len = 2;
+        } else if ((c >> 4) == 0xe) {
+            cp = c & 0x0f, len = 3;
+        } else {
+            cp = c & 0x07, len = 4;
+        }
+        for (std::size_t k = 1; k < len && i + k < s.size(); ++k) {
+            cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+        }
+        i += len;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            out.push_back(static_cast<char16_t>(0xd800 + (cp >> 10)));
+            out.push_back(static_cast<char16_t>(0xdc00 + (cp & 0x3ff)));
+        } else {
+            out.push_back(static_cast<char16_t>(cp));
+        }
+    }
+    return out;
+}
+
+void write_string(std::string& out, const std::string& s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 0xf];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    out += '"';
+}
+
+void write(std::string& out, const nlohmann::json& v) {
+    switch (v.type()) {
+        case nlohmann::json::value_t::null: out += "null"; break;
+        case nlohmann::json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
+        case nlohmann::json::value_t::number_integer:
+            out += format_number(static_cast<double>(v.get<std::int64_t>()));
+            break;
+        case nlohmann::json::value_t::number_unsigned:
+            out += format_number(static_cast<double>(v.get<std::uint64_t>()));
+            break;
+        case nlohmann::json::value_t::number_float: out += format_number(v.get<double>()); break;
+        case nlohmann::json::value_t::string: write_string(out, v.get_ref<const std::string&>()); break;
+        case nlohmann::json::value_t::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : v) {
+                if (!first) out += ',';
+                first = false;
+                write(out, item);
+            }
+            out += ']';
+            break;
+        }
+        case nlohmann::json::value_t::object: {
+            std::vector<std::pair<std::u16string, const nlohmann::json::object_t::value_type*>> members;
+            members.reserve(v.size());
+            for (const auto& member : v.get_ref<const nlohmann::json::object_t&>()) {
+                members.emplace_back(utf16(member.first), &member);
+            }
+            std::sort(members.begin(), members.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+            out += '{';
+            bool first = true;
+            for (const auto& [key16, member] : members) {
+                if (!first) out += ',';
+                first = false;
+                write_string(out, member->first);
+                out += ':';
+                write(out, member->second);
+            }
+            out += '}';
+            break;
+        }
+        case nlohmann::json::value_t::binary:
+        case nlohmann::json::value_t::discarded:
+            throw std::domain_error("canonicalize: not a JSON value");
+    }
+}
+
+}  // namespace
+
+std::string format_number(double value) {
+    if (!std::isfinite(value)) {
+        throw std::domain_error("canonicalize: NaN and Infinity are not JSON numbers");
+    }
+    if (value == 0) {
+        return "0";  // also -0
+    }
+    std::string out;
+    if (value < 0) {
+        out += '-';
+        value = -value;
+    }
+    // Shortest round-trip digits (C++17 to_chars), then ECMAScript's layout rules.
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+    std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));  // d.ddde±XX
+    const auto e_pos = sci.find('e');
+    std::string digits;
+    for (char c : sci.substr(0, e_pos)) {
+        if (c != '.') digits += c;
+    }
+    while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+    int exp10 = 0;
+    std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+' ? 1 : 0), sci.data() + sci.size(), exp10);
+    const int k = static_cast<int>(digits.size());
+    const int n = exp10 + 1;  // value = 0.digits × 10^n
+    if (k <= n && n <= 21) {
+        out += digits;
+        out.append(static_cast<std::size_t>(n - k), '0');
+    } else if (0 < n && n <= 21) {
+        out += digits.substr(0, static_cast<std::size_t>(n));
+        out += '.';
+        out += digits.substr(static_cast<std::size_t>(n));
+    } else if (-6 < n && n <= 0) {
+        out += "0.";
+        out.append(static_cast<std::size_t>(-n), '0');
+        out += digits;
+    } else {
+        out += digits[0];
+        if (k > 1) {
+            out += '.';
+            out += digits.substr(1);
+        }
+        out += 'e';
+        out += n - 1 >= 0 ? '+' : '-';
+        out += std::to_string(std::abs(n - 1));
+    }
+    return out;
+}
+
+std::string canonicalize(const nlohmann::json& value) {
+    std::string out;
+    write(out, value);
+    return out;
+}
+
+}  // namespace ledger::events

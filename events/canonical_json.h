@@ -1,0 +1,18 @@
+#pragma once
+// RFC 8785 (JSON Canonicalization Scheme): the bytes every hash and signature is taken over.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ledger::events {
+
+/// The RFC 8785 canonical form of `value`: object members sorted by their UTF-16 code units,
+/// no whitespace, strings with the minimal escaping of RFC 8785 3.2.2.2, numbers as ECMAScript
+/// prints them (3.2.2.3). Throws std::domain_error for a NaN or infinite number (not JSON).
+[[nodiscard]] std::string canonicalize(const nlohmann::json& value);
+
+/// ECMAScript Number::toString of a finite double (RFC 8785 3.2.2.3), e.g. 1e+30, 4.5, 0.002.
+[[nodiscard]] std::string format_number(double value);
+
+}  // namespace ledger::events

@@ -1,0 +1,548 @@
+#include "events/event.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "events/canonical_json.h"
+#include "events/ed25519.h"
+#include "events/schemas.h"
+
+namespace ledger::events {
+namespace {
+
+using json = nlohmann::json;
+
+template <typename T>
+struct optional_traits {
+    static constexpr bool is_optional = false;
+    using value = T;
+};
+template <typename T>
+struct optional_traits<std::optional<T>> {
+    static constexpr bool is_optional = true;
+    using value = T;
+};
+
+std::string join(const std::string& path, std::string_view name) {
+    return path.empty() ? std::string(name) : path + "." + std::string(name);
+}
+
+const char* json_kind(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::boolean: return "a boolean";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+        case json::value_t::number_float: return "a number";
+        case json::value_t::string: return "a string";
+        case json::value_t::array: return "an array";
+        case json::value_t::object: return "an object";
+        default: return "a value";
+    }
+}
+
+error make_error(errc code, std::string field, std::string message) {
+    return error{code, std::move(message), std::move(field)};
+}
+
+bool is_hex(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+}
+
+// An id: 1..128 bytes, no whitespace or control characters, no '/'.
+bool valid_identifier(std::string_view s) {
+    if (s.empty() || s.size() > 128) return false;
+    return std::none_of(s.begin(), s.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c <= 0x20 || c == 0x7f || c == '/';
+    });
+}
+
+bool valid_uuid(std::string_view s) {
+    if (s.size() != 36) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') return false;
+        } else if (!is_hex(s.substr(i, 1))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string choices_text(std::span<const std::string_view> choices) {
+    std::string out;
+    for (std::size_t i = 0; i < choices.size(); ++i) {
+        if (i > 0) out += i + 1 == choices.size() ? " or " : ", ";
+        out += choices[i];
+    }
+    return out;
+}
+
+std::optional<error> check_timestamp(const std::string& v, const std::string& where) {
+    const auto parsed = parse_rfc3339(v);
+    switch (parsed.problem) {
+        case time_problem::none: return std::nullopt;
+        case time_problem::no_offset:
+            return make_error(errc::missing_offset, where,
+                              fmt::format("{} '{}' has no UTC offset; add Z or ±HH:MM (RFC 3339).", where, v));
+        case time_problem::out_of_range:
+            return make_error(errc::invalid_value, where, fmt::format("{} '{}' is not a real date and time.", where, v));
+        case time_problem::malformed: break;
+    }
+    return make_error(errc::invalid_value, where,
+                      fmt::format("{} '{}' is not an RFC 3339 time such as 2026-03-02T14:30:00+01:00.", where, v));
+}
+
+// Checks a string value against its rule; for references, strips an optional "<kind>/" prefix.
+std::optional<error> check_string(const rule& r, std::string& v, const std::string& where) {
+    auto invalid = [&](std::string what) { return make_error(errc::invalid_value, where, std::move(what)); };
+    switch (r.format) {
+        case value_format::text:
+            if (v.empty()) return invalid(fmt::format("{} must not be empty.", where));
+            return std::nullopt;
+        case value_format::identifier:
+            if (!valid_identifier(v))
+                return invalid(fmt::format("{} '{}' is not an id (1 to 128 characters, no spaces, no '/').", where, v));
+            return std::nullopt;
+        case value_format::system:
+            if (v != "*" && !valid_identifier(v))
+                return invalid(fmt::format("{} '{}' is not a system id or '*'.", where, v));
+            return std::nullopt;
+        case value_format::reference: {
+            const std::string prefix = std::string(to_string(r.ref)) + "/";
+            if (v.starts_with(prefix)) v.erase(0, prefix.size());
+            if (!valid_identifier(v))
+                return invalid(fmt::format("{} '{}' is not a {} id.", where, v, to_string(r.ref)));
+            return std::nullopt;
+        }
+        case value_format::timestamp: return check_timestamp(v, where);
+        case value_format::date:
+            if (!parse_date(v)) return invalid(fmt::format("{} '{}' is not a date YYYY-MM-DD.", where, v));
+            return std::nullopt;
+        case value_format::month:
+            if (!parse_month(v)) return invalid(fmt::format("{} '{}' is not a month YYYY-MM.", where, v));
+            return std::nullopt;
+        case value_format::digest:
+        case value_format::fingerprint:
+            if (!v.starts_with("sha256:") || v.size() != 7 + 64 || !is_hex(std::string_view(v).substr(7)))
+                return invalid(fmt::format("{} must be \"sha256:\" followed by 64 hex digits.", where));
+            return std::nullopt;
+        case value_format::public_key: {
+            const auto raw = base64_decode(v);
+            if (!raw || raw->size() != 32)
+                return invalid(fmt::format("{} must be the base64 of a 32-byte Ed25519 public key.", where));
+            return std::nullopt;
+        }
+        case value_format::choice:
+            if (std::find(r.choices.begin(), r.choices.end(), v) == r.choices.end())
+                return make_error(errc::not_in_enumeration, where,
+                                  fmt::format("{} '{}' is not one of {}.", where, v, choices_text(r.choices)));
+            return std::nullopt;
+        case value_format::percent:
+        case value_format::boolean:
+        case value_format::object: break;
+    }
+    return invalid(fmt::format("{} has an unsupported rule.", where));
+}
+
+template <typename T>
+result<T> decode_object(const json& j, const std::string& path, std::string_view what);
+
+template <typename S, typename M>
+std::optional<error> decode_member(const json& obj, const std::string& path, const field<S, M>& f, S& out) {
+    using traits = optional_traits<M>;
+    using V = typename traits::value;
+    const std::string where = join(path, f.name);
+    const auto it = obj.find(std::string(f.name));
+    if (it == obj.end() || it->is_null()) {
+        if constexpr (traits::is_optional) {
+            return std::nullopt;
+        } else {
+            return make_error(errc::missing_field, where, fmt::format("{} is required.", where));
+        }
+    }
+    auto wrong = [&](const char* want) {
+        return make_error(errc::wrong_type, where, fmt::format("{} must be {}, not {}.", where, want, json_kind(*it)));
+    };
+    if constexpr (std::is_same_v<V, std::string>) {
+        if (!it->is_string()) return wrong("a string");
+        std::string v = it->template get<std::string>();
+        if (auto e = check_string(f.r, v, where)) return e;
+        out.*(f.member) = std::move(v);
+    } else if constexpr (std::is_same_v<V, bool>) {
+        if (!it->is_boolean()) return wrong("true or false");
+        out.*(f.member) = it->template get<bool>();
+    } else if constexpr (std::is_same_v<V, double>) {
+        if (!it->is_number()) return wrong("a number");
+        const double v = it->template get<double>();
+        if (!(v > 0 && v <= 100))
+            return make_error(errc::invalid_value, where, fmt::format("{} must be a percentage above 0 and at most 100.", where));
+        out.*(f.member) = v;
+    } else {
+        auto nested = decode_object<V>(*it, where, "an " + std::string(f.name));
+        if (!nested) return nested.error();
+        out.*(f.member) = std::move(nested).value();
+    }
+    return std::nullopt;
+}
+
+template <typename T>
+std::vector<std::string_view> field_names() {
+    std::vector<std::string_view> names;
+    std::apply([&](const auto&... f) { (names.push_back(f.name), ...); }, schema<T>::fields);
+    return names;
+}
+
+// Rules that span fields of one type (domain.md 2.3).
+std::optional<error> check_across(const route_ordered& r) {
+    if (r.transport == "webservice" && (r.action == "establish" || r.action == "replace") && !r.agreement) {
+        return make_error(errc::missing_field, "data.agreement",
+                          "data.agreement is required to establish or replace a webservice route.");
+    }
+    return std::nullopt;
+}
+std::optional<error> check_across(const key_issued& k) {
+    if (k.purpose == "signing" && !k.public_key) {
+        return make_error(errc::missing_field, "data.public_key",
+                          "data.public_key (base64 Ed25519) is required for a signing key.");
+    }
+    return std::nullopt;
+}
+std::optional<error> check_across(const maintenance_announced& m) {
+    if (parse_rfc3339(m.ends_at).at < parse_rfc3339(m.starts_at).at) {
+        return make_error(errc::invalid_value, "data.ends_at", "data.ends_at is before data.starts_at.");
+    }
+    return std::nullopt;
+}
+std::optional<error> check_across(const auto&) { return std::nullopt; }
+
+template <typename T>
+result<T> decode_object(const json& j, const std::string& path, std::string_view what) {
+    if (!j.is_object()) {
+        return make_error(errc::not_an_object, path, fmt::format("{} must be an object, not {}.", path, json_kind(j)));
+    }
+    const auto names = field_names<T>();
+    for (const auto& [key, value] : j.items()) {
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+            std::string known;
+            for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+            return make_error(errc::unknown_field, join(path, key),
+                              names.empty() ? fmt::format("{} is not a field: {} has no data fields.", join(path, key), what)
+                                            : fmt::format("{} is not a field of {}; its fields are {}.",
+                                                          join(path, key), what, known));
+        }
+    }
+    T out{};
+    std::optional<error> err;
+    std::apply([&](const auto&... f) { ((err ? void() : void(err = decode_member(j, path, f, out))), ...); },
+               schema<T>::fields);
+    if (err) return *err;
+    if (auto e = check_across(out)) return *e;
+    return out;
+}
+
+// ---- the type registry: public type string → decoder of `data` ----
+
+using data_decoder = result<event_data> (*)(const json* data);
+
+template <typename T>
+result<event_data> decode_data(const json* data) {
+    const std::string what = std::string(schema<T>::type);
+    if (data == nullptr) {
+        // data may be left out when the type has no required field.
+        const bool any_required = std::apply(
+            [](const auto&... f) {
+                return (false || ... ||
+                        !optional_traits<std::remove_cvref_t<decltype(std::declval<T>().*(f.member))>>::is_optional);
+            },
+            schema<T>::fields);
+        if (!any_required) {
+            return event_data{T{}};
+        }
+        return make_error(errc::missing_field, "data", fmt::format("data is required for {}.", what));
+    }
+    auto decoded = decode_object<T>(*data, "data", what);
+    if (!decoded) return decoded.error();
+    return event_data{std::move(decoded).value()};
+}
+
+struct type_entry {
+    entity_kind kind;
+    data_decoder decode;
+};
+
+template <std::size_t... I>
+std::unordered_map<std::string_view, type_entry> make_registry(std::index_sequence<I...>) {
+    return {{schema<std::variant_alternative_t<I, event_data>>::type,
+             type_entry{schema<std::variant_alternative_t<I, event_data>>::kind,
+                        &decode_data<std::variant_alternative_t<I, event_data>>}}...};
+}
+
+const std::unordered_map<std::string_view, type_entry>& registry() {
+    static const auto r = make_registry(std::make_index_sequence<std::variant_size_v<event_data>>{});
+    return r;
+}
+
+template <std::size_t... I>
+std::array<std::string_view, sizeof...(I)> make_type_names(std::index_sequence<I...>) {
+    return {schema<std::variant_alternative_t<I, event_data>>::type...};
+}
+const auto type_names = make_type_names(std::make_index_sequence<std::variant_size_v<event_data>>{});
+
+// ---- encoding ----
+
+template <typename T>
+json encode_object(const T& value) {
+    json out = json::object();
+    std::apply(
+        [&](const auto&... f) {
+            (
+                [&] {
+                    const auto& m = value.*(f.member);
+                    using M = std::decay_t<decltype(m)>;
+                    if constexpr (optional_traits<M>::is_optional) {
+                        if (m) out[std::string(f.name)] = *m;
+                    } else if constexpr (std::is_class_v<M> && !std::is_same_v<M, std::string>) {
+                        out[std::string(f.name)] = encode_object(m);
+                    } else {
+                        out[std::string(f.name)] = m;
+                    }
+                }(),
+                ...);
+        },
+        schema<T>::fields);
+    return out;
+}
+
+// ---- the envelope ----
+
+constexpr std::array<std::string_view, 8> envelope_fields{"id", "type", "entity", "system",
+                                                          "actor", "occurred_at", "data", "signature"};
+
+result<std::string> required_string(const json& j, std::string_view name) {
+    const auto it = j.find(std::string(name));
+    if (it == j.end() || it->is_null()) {
+        return make_error(errc::missing_field, std::string(name), fmt::format("{} is required.", name));
+    }
+    if (!it->is_string()) {
+        return make_error(errc::wrong_type, std::string(name),
+                          fmt::format("{} must be a string, not {}.", name, json_kind(*it)));
+    }
+    return it->get<std::string>();
+}
+
+result<signature_ref> decode_signature(const json& j) {
+    if (!j.is_object()) {
+        return make_error(errc::not_an_object, "signature",
+                          fmt::format("signature must be an object {{\"key\", \"sig\"}}, not {}.", json_kind(j)));
+    }
+    for (const auto& [key, value] : j.items()) {
+        if (key != "key" && key != "sig") {
+            return make_error(errc::unknown_field, "signature." + key,
+                              fmt::format("signature.{} is not a field of signature; its fields are key, sig.", key));
+        }
+    }
+    signature_ref s;
+    for (const char* name : {"key", "sig"}) {
+        const auto it = j.find(name);
+        const std::string where = std::string("signature.") + name;
+        if (it == j.end() || it->is_null()) {
+            return make_error(errc::missing_field, where, fmt::format("{} is required.", where));
+        }
+        if (!it->is_string()) {
+            return make_error(errc::wrong_type, where, fmt::format("{} must be a string, not {}.", where, json_kind(*it)));
+        }
+        (std::string_view(name) == "key" ? s.key : s.sig) = it->get<std::string>();
+    }
+    if (!s.key.starts_with("key/") || !valid_identifier(std::string_view(s.key).substr(4))) {
+        return make_error(errc::invalid_value, "signature.key",
+                          fmt::format("signature.key '{}' must name a key as key/<id>.", s.key));
+    }
+    const auto raw = base64_decode(s.sig);
+    if (!raw || raw->size() != 64) {
+        return make_error(errc::invalid_value, "signature.sig",
+                          "signature.sig must be the base64 of a 64-byte Ed25519 signature.");
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string_view to_string(entity_kind k) noexcept {
+    switch (k) {
+        case entity_kind::actor: return "actor";
+        case entity_kind::change: return "change";
+        case entity_kind::route: return "route";
+        case entity_kind::agreement: return "agreement";
+        case entity_kind::window: return "window";
+        case entity_kind::key: return "key";
+        case entity_kind::incident: return "incident";
+        case entity_kind::maintenance: return "maintenance";
+        case entity_kind::service: return "service";
+        case entity_kind::report: return "report";
+        case entity_kind::request: return "request";
+        case entity_kind::access: return "access";
+        case entity_kind::calendar: return "calendar";
+    }
+    return "unknown";
+}
+
+std::optional<entity_kind> parse_entity_kind(std::string_view s) noexcept {
+    for (int i = 0; i <= static_cast<int>(entity_kind::calendar); ++i) {
+        if (to_string(static_cast<entity_kind>(i)) == s) return static_cast<entity_kind>(i);
+    }
+    return std::nullopt;
+}
+
+std::string_view type_name(const event_data& d) noexcept {
+    return std::visit([](const auto& v) { return schema<std::decay_t<decltype(v)>>::type; }, d);
+}
+
+entity_kind kind_of(const event_data& d) noexcept {
+    return std::visit([](const auto& v) { return schema<std::decay_t<decltype(v)>>::kind; }, d);
+}
+
+std::span<const std::string_view> all_type_names() noexcept { return type_names; }
+
+result<json> parse_json(std::string_view input) {
+    // Duplicate keys and depth are checked while parsing: one stack of key sets per open object.
+    struct rejected {
+        std::string message;
+    };
+    std::vector<std::vector<std::string>> keys;
+    auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
+        if (depth > max_json_depth) {
+            throw rejected{fmt::format("JSON nested deeper than {} levels.", max_json_depth)};
+        }
+        switch (event) {
+            case json::parse_event_t::object_start: keys.emplace_back(); break;
+            case json::parse_event_t::object_end: keys.pop_back(); break;
+            case json::parse_event_t::key: {
+                auto& seen = keys.back();
+                const auto& k = parsed.get_ref<const std::string&>();
+                if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
+                    throw rejected{fmt::format("duplicate key \"{}\" in a JSON object.", k)};
+                }
+                seen.push_back(k);
+                break;
+            }
+            default: break;
+        }
+        return true;
+    };
+    try {
+        return json::parse(input.begin(), input.end(), callback);
+    } catch (const rejected& r) {
+        return make_error(errc::malformed_json, "", "Malformed JSON: " + r.message);
+    } catch (const json::parse_error& e) {
+        return make_error(errc::malformed_json, "", std::string("Malformed JSON: ") + e.what());
+    }
+}
+
+result<event> decode_event(const json& posted, std::optional<timestamp> now) {
+    if (!posted.is_object()) {
+        return make_error(errc::not_an_object, "", fmt::format("An event must be a JSON object, not {}.", json_kind(posted)));
+    }
+    for (const auto& [key, value] : posted.items()) {
+        if (std::find(envelope_fields.begin(), envelope_fields.end(), key) == envelope_fields.end()) {
+            return make_error(errc::unknown_field, key,
+                              fmt::format("{} is not a field of an event; the fields are id, type, entity, system, "
+                                          "actor, occurred_at, data and signature.",
+                                          key));
+        }
+    }
+    event ev;
+    auto& env = ev.env;
+    env.id = LEDGER_TRY_VALUE(required_string(posted, "id"));
+    if (!valid_uuid(env.id)) {
+        return make_error(errc::invalid_value, "id", fmt::format("id '{}' is not a UUID.", env.id));
+    }
+    env.type = LEDGER_TRY_VALUE(required_string(posted, "type"));
+    const auto entry = registry().find(env.type);
+    if (entry == registry().end()) {
+        return make_error(errc::unknown_type, "type", fmt::format("type '{}' is not an event type.", env.type));
+    }
+    env.entity = LEDGER_TRY_VALUE(required_string(posted, "entity"));
+    const auto slash = env.entity.find('/');
+    const auto kind = slash == std::string::npos ? std::nullopt : parse_entity_kind(env.entity.substr(0, slash));
+    if (!kind || !valid_identifier(env.entity.substr(slash + 1))) {
+        return make_error(errc::invalid_value, "entity",
+                          fmt::format("entity '{}' is not <kind>/<id> with a known kind, e.g. change/CHG-17.", env.entity));
+    }
+    if (*kind != entry->second.kind) {
+        const auto want = to_string(entry->second.kind);
+        return make_error(errc::entity_kind_mismatch, "entity",
+                          fmt::format("entity '{}' is a {}, but {} concerns a {} ({}/<id>).", env.entity,
+                                      to_string(*kind), env.type, want, want));
+    }
+    env.kind = *kind;
+    env.entity_id = env.entity.substr(slash + 1);
+    env.system = LEDGER_TRY_VALUE(required_string(posted, "system"));
+    if (!valid_identifier(env.system)) {
+        return make_error(errc::invalid_value, "system",
+                          fmt::format("system '{}' is not a system id (no spaces, no '/').", env.system));
+    }
+    env.actor = LEDGER_TRY_VALUE(required_string(posted, "actor"));
+    if (env.actor.starts_with("actor/")) env.actor.erase(0, 6);
+    if (!valid_identifier(env.actor)) {
+        return make_error(errc::invalid_value, "actor", fmt::format("actor '{}' is not an actor id.", env.actor));
+    }
+    env.occurred_at = LEDGER_TRY_VALUE(required_string(posted, "occurred_at"));
+    if (auto e = check_timestamp(env.occurred_at, "occurred_at")) return *e;
+    env.occurred = parse_rfc3339(env.occurred_at).at;
+    if (now && env.occurred > *now + max_clock_skew) {
+        return make_error(errc::occurred_in_future, "occurred_at",
+                          fmt::format("occurred_at {} is more than {} minutes ahead of the ledger's clock ({}).",
+                                      env.occurred_at, max_clock_skew.count(), format_utc(*now)));
+    }
+    const auto data_it = posted.find("data");
+    const json* data = data_it == posted.end() || data_it->is_null() ? nullptr : &*data_it;
+    ev.data = LEDGER_TRY_VALUE(entry->second.decode(data));
+    if (const auto sig = posted.find("signature"); sig != posted.end()) {
+        env.signature = LEDGER_TRY_VALUE(decode_signature(*sig));
+    }
+    ev.posted = posted;
+    return ev;
+}
+
+json encode_data(const event_data& data) {
+    return std::visit([](const auto& v) { return encode_object(v); }, data);
+}
+
+sha256_digest content_fingerprint(const json& posted) { return sha256(canonicalize(posted)); }
+
+std::string record_bytes(const json& posted, std::string_view producer, std::string_view recorded_at) {
+    json record = posted;
+    record["producer"] = producer;
+    record["recorded_at"] = recorded_at;
+    return canonicalize(record);
+}
+
+result<recorded_event> decode_record(std::string_view bytes) {
+    auto parsed = LEDGER_TRY_VALUE(parse_json(bytes));
+    if (!parsed.is_object()) {
+        return make_error(errc::not_an_object, "", "A ledger record must be a JSON object.");
+    }
+    recorded_event out;
+    out.producer = LEDGER_TRY_VALUE(required_string(parsed, "producer"));
+    out.recorded_at = LEDGER_TRY_VALUE(required_string(parsed, "recorded_at"));
+    const auto recorded = parse_rfc3339(out.recorded_at);
+    if (recorded.problem != time_problem::none) {
+        return make_error(errc::invalid_value, "recorded_at", "recorded_at is not an RFC 3339 time.");
+    }
+    out.recorded = recorded.at;
+    parsed.erase("producer");
+    parsed.erase("recorded_at");
+    out.ev = LEDGER_TRY_VALUE(decode_event(parsed, std::nullopt));
+    return out;
+}
+
+}  // namespace ledger::events
