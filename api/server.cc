@@ -81,8 +81,23 @@ private:
             on_read_error(ec);
             return;
         }
+        // Framing that proxies and servers may read differently is refused (request smuggling).
+        const auto& header = _parser->get();
+        const auto te = header[http::field::transfer_encoding];
+        if (!te.empty() && header.count(http::field::content_length) > 0) {
+            write(error_response(http::status::bad_request,
+                                 "A request may not carry both Content-Length and Transfer-Encoding."),
+                  false);
+            return;
+        }
+        if (!te.empty() && !beast::iequals(te, "chunked")) {
+            write(error_response(http::status::bad_request,
+                                 "Transfer-Encoding '" + std::string(te) + "' is not supported; use chunked."),
+                  false);
+            return;
+        }
         if (_options.body_limit_for) {
-            _parser->body_limit(_options.body_limit_for(_parser->get()));
+            _parser->body_limit(_options.body_limit_for(header));
         }
         _stream.expires_after(_options.request_deadline);
         http::async_read(_stream, _buffer, *_parser,

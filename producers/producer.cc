@@ -157,6 +157,8 @@ int producer::flush(std::chrono::milliseconds deadline) {
     return _kafka->outq_len();
 }
 
+bool producer::fatal() const noexcept { return _callbacks->fatal.load(); }
+
 std::string producer::property(const std::string& name) const {
     // The C++ API exposes no getter on a live handle; the C handle has the effective config.
     std::string value;

@@ -60,6 +60,9 @@ public:
     /// Waits up to `deadline` for every queued record; returns how many are still queued.
     int flush(std::chrono::milliseconds deadline);
 
+    /// True after a fatal error: this producer accepts no more records and must be replaced.
+    [[nodiscard]] bool fatal() const noexcept;
+
     /// The effective value of a librdkafka property (for checks and logs).
     [[nodiscard]] std::string property(const std::string& name) const;
 

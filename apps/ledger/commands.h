@@ -6,5 +6,7 @@
 namespace ledger::app {
 
 void add_run_command(CLI::App& app, int& exit_code);
+void add_gateway_command(CLI::App& app, int& exit_code);
+void add_emit_command(CLI::App& app, int& exit_code);
 
 }  // namespace ledger::app

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
 
     int exit_code = ledger::app::exit_ok;
     ledger::app::add_run_command(app, exit_code);
+    ledger::app::add_gateway_command(app, exit_code);
+    ledger::app::add_emit_command(app, exit_code);
 
     try {
         app.parse(argc, argv);

@@ -10,7 +10,15 @@ need_brokers() {
 }
 unique() { echo "$1-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"; }
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+LEDGER_PID=""
+cleanup() {
+  if [[ -n $LEDGER_PID ]] && kill -0 "$LEDGER_PID" 2>/dev/null; then
+    kill -KILL "$LEDGER_PID" 2>/dev/null || true
+    echo "--- ledger log (killed at exit) ---" >&2; tail -20 "$WORK/run.log" >&2 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # Kafka's own topic tool, independent of the ledger's code.
 kafka_topics() {

@@ -14,7 +14,7 @@ for base in $(seq 29092 10 29992); do
   ((busy == 0)) && break
 done
 export KAFKA_CLUSTER_PORT=$base KAFKA_CLUSTER_DIR=$WORK/cluster
-trap '"$ops" stop >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+trap '"$ops" stop >/dev/null 2>&1; cleanup' EXIT
 
 "$ops" start 2>"$WORK/start.log" || { cat "$WORK/start.log" >&2; fail "cluster start"; }
 brokers=$("$ops" brokers)

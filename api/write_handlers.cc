@@ -1,0 +1,207 @@
+#include "api/write_handlers.h"
+
+#include <atomic>
+
+#include <fmt/format.h>
+
+#include "api/responses.h"
+#include "events/event.h"
+
+namespace ledger::api {
+namespace {
+
+using json = nlohmann::json;
+
+http::status status_of(append_status s) {
+    switch (s) {
+        case append_status::created: return http::status::created;
+        case append_status::duplicate: return http::status::ok;
+        case append_status::conflict: return http::status::conflict;
+        case append_status::unavailable: return http::status::service_unavailable;
+    }
+    return http::status::internal_server_error;
+}
+
+json body_of(const std::string& id, const append_outcome& o) {
+    if (o.status == append_status::created || o.status == append_status::duplicate) {
+        return json{{"id", id},
+                    {"topic", o.coordinates.topic},
+                    {"partition", o.coordinates.partition},
+                    {"offset", o.coordinates.offset.value()},
+                    {"recorded_at", o.recorded_at}};
+    }
+    json body{{"error", o.message}};
+    if (o.status == append_status::conflict) {
+        body["field"] = "id";
+        body["offset"] = o.coordinates.offset.value();
+    }
+    return body;
+}
+
+// Who is asking: nullptr after answering 401/403 through `respond`.
+const token* authorize_producer(const token_store& tokens, const request& req, const responder& respond) {
+    const auto header = req[http::field::authorization];
+    const token* tok = tokens.authenticate_header(std::string_view(header.data(), header.size()));
+    if (tok == nullptr) {
+        auto res = error_response(req, http::status::unauthorized,
+                                  header.empty() ? "An Authorization: Bearer <token> header is required."
+                                                 : "The token is not valid.");
+        res.set(http::field::www_authenticate, "Bearer");
+        respond(std::move(res));
+        return nullptr;
+    }
+    if (!tok->can_produce_any()) {
+        respond(error_response(req, http::status::forbidden,
+                               fmt::format("Token '{}' may not post events (it has no produce scope).", tok->name)));
+        return nullptr;
+    }
+    return tok;
+}
+
+// One event's way through validation; returns the HTTP status and body of a refusal, or the event.
+struct refusal {
+    http::status status;
+    json body;
+};
+std::variant<events::event, refusal> validate(std::string_view text, const token& tok) {
+    auto parsed = events::parse_json(text);
+    if (!parsed) {
+        return refusal{http::status::bad_request, json{{"error", parsed.error().message}}};
+    }
+    const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    auto ev = events::decode_event(parsed.value(), now);
+    if (!ev) {
+        json body{{"error", ev.error().message}};
+        if (!ev.error().field.empty()) body["field"] = ev.error().field;
+        return refusal{http::status::unprocessable_entity, body};
+    }
+    if (!tok.can_produce(ev.value().env.system)) {
+        return refusal{http::status::forbidden,
+                       json{{"error", fmt::format("Token '{}' may not post events for system {}.", tok.name,
+                                                  ev.value().env.system)},
+                            {"field", "system"}}};
+    }
+    return std::move(ev).value();
+}
+
+void post_event(const std::shared_ptr<gateway>& gw, const token_store& tokens, request&& req, responder respond) {
+    const token* tok = authorize_producer(tokens, req, respond);
+    if (tok == nullptr) return;
+    auto checked = validate(req.body(), *tok);
+    if (auto* r = std::get_if<refusal>(&checked)) {
+        respond(json_response(req, r->status, r->body));
+        return;
+    }
+    auto& ev = std::get<events::event>(checked);
+    const auto version = req.version();
+    const bool keep_alive = req.keep_alive();
+    gw->submit(ev, tok->name, [id = ev.env.id, version, keep_alive, respond](append_outcome o) {
+        auto res = json_response(status_of(o.status), body_of(id, o), keep_alive);
+        res.version(version);
+        respond(std::move(res));
+    });
+}
+
+// The results of one batch, filled from several threads; answered when the last line is done.
+struct batch_state {
+    std::vector<json> results;
+    std::atomic<std::size_t> remaining{0};
+    responder respond;
+    unsigned version = 11;
+    bool keep_alive = true;
+    bool as_json_array = false;
+
+    void finish_one() {
+        if (remaining.fetch_sub(1) != 1) return;
+        response res{http::status::ok, version};
+        res.keep_alive(keep_alive);
+        res.set(http::field::server, "audit-ledger");
+        if (as_json_array) {
+            res.set(http::field::content_type, "application/json");
+            res.body() = json{{"results", results}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+        } else {
+            res.set(http::field::content_type, "application/x-ndjson");
+            for (const auto& r : results) {
+                res.body() += r.dump(-1, ' ', false, json::error_handler_t::replace);
+                res.body() += '\n';
+            }
+        }
+        res.prepare_payload();
+        respond(std::move(res));
+    }
+};
+
+void post_batch(const std::shared_ptr<gateway>& gw, const token_store& tokens, request&& req, responder respond) {
+    const token* tok = authorize_producer(tokens, req, respond);
+    if (tok == nullptr) return;
+    auto state = std::make_shared<batch_state>();
+    state->respond = std::move(respond);
+    state->version = req.version();
+    state->keep_alive = req.keep_alive();
+    const auto accept = req[http::field::accept];
+    state->as_json_array = std::string_view(accept.data(), accept.size()).find("application/json") != std::string_view::npos;
+
+    // Split into lines first, so that the results vector never moves while answers arrive.
+    struct line {
+        std::size_t number;
+        std::string_view text;
+    };
+    std::vector<line> lines;
+    std::string_view body = req.body();
+    std::size_t number = 0;
+    while (!body.empty()) {
+        ++number;
+        const auto nl = body.find('\n');
+        auto text = body.substr(0, nl);
+        body = nl == std::string_view::npos ? std::string_view{} : body.substr(nl + 1);
+        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        if (text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
+        lines.push_back(line{number, text});
+    }
+    if (lines.empty()) {
+        state->respond(error_response(req, http::status::bad_request, "The batch has no events (one JSON event a line)."));
+        return;
+    }
+    state->results.resize(lines.size());
+    state->remaining = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        auto checked = validate(lines[i].text, *tok);
+        if (auto* r = std::get_if<refusal>(&checked)) {
+            auto result = r->body;
+            result["line"] = lines[i].number;
+            result["status"] = static_cast<unsigned>(r->status);
+            state->results[i] = std::move(result);
+            state->finish_one();
+            continue;
+        }
+        auto& ev = std::get<events::event>(checked);
+        gw->submit(ev, tok->name, [state, i, n = lines[i].number, id = ev.env.id](append_outcome o) {
+            auto result = body_of(id, o);
+            result["line"] = n;
+            result["status"] = static_cast<unsigned>(status_of(o.status));
+            state->results[i] = std::move(result);
+            state->finish_one();
+        });
+    }
+}
+
+}  // namespace
+
+std::uint64_t body_limit_for(const http::request_header<>& header) {
+    const auto target = header.target();
+    return std::string_view(target.data(), target.size()).starts_with("/v1/events/batch") ? max_batch_body
+                                                                                          : max_event_body;
+}
+
+void add_write_routes(router& routes, std::shared_ptr<gateway> gw, std::shared_ptr<const token_store> tokens) {
+    routes.add(http::verb::post, "/v1/events",
+               [gw, tokens](request&& req, const request_context&, responder respond) {
+                   post_event(gw, *tokens, std::move(req), std::move(respond));
+               });
+    routes.add(http::verb::post, "/v1/events/batch",
+               [gw, tokens](request&& req, const request_context&, responder respond) {
+                   post_batch(gw, *tokens, std::move(req), std::move(respond));
+               });
+}
+
+}  // namespace ledger::api

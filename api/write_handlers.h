@@ -1,0 +1,25 @@
+#pragma once
+// POST /v1/events and POST /v1/events/batch (interface.md).
+
+#include <memory>
+
+#include "api/gateway.h"
+#include "api/router.h"
+#include "api/tokens.h"
+
+namespace ledger::api {
+
+/// Largest single event body (413 beyond). 64 KiB.
+inline constexpr std::uint64_t max_event_body = 64 * 1024;
+/// Largest batch body (413 beyond). 16 MiB.
+inline constexpr std::uint64_t max_batch_body = 16 * 1024 * 1024;
+
+/// The body limit for a request, by its target: batches may be larger.
+[[nodiscard]] std::uint64_t body_limit_for(const http::request_header<>& header);
+
+/// Registers the write endpoints. Answers: 201 created, 200 identical duplicate, 400 malformed
+/// JSON, 401 no or bad token, 403 system outside the token's scopes, 409 same id other content,
+/// 422 invalid event ({"error","field"}), 503 Kafka unavailable (nothing acknowledged).
+void add_write_routes(router& routes, std::shared_ptr<gateway> gw, std::shared_ptr<const token_store> tokens);
+
+}  // namespace ledger::api
