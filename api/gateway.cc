@@ -307,8 +307,24 @@ void gateway::index_loop(std::stop_token stop) {
                 }
                 release_deferred(false, out);
             } else {
+                // Idle at the end of the log. Kafka reports the end only once per arrival, so a
+                // retry waiting for the index to be current asks the broker where the end is now.
+                bool waiting;
+                {
+                    std::lock_guard lock(_mu);
+                    waiting = !_deferred.empty();
+                }
+                std::optional<std::int64_t> end;
+                if (waiting) {
+                    if (auto hw = reader.high_watermark(std::chrono::milliseconds(1000))) end = hw.value().value();
+                }
                 std::lock_guard lock(_mu);
-                release_deferred(true, out);
+                if (end && *end <= _indexed_through + 1) {
+                    ++_eof_generation;
+                    release_deferred(false, out);
+                } else {
+                    release_deferred(true, out);
+                }
             }
             for (auto& t : out) t();
         }

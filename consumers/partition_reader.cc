@@ -63,10 +63,22 @@ result<std::unique_ptr<partition_reader>> partition_reader::open(const reader_op
         return failure(errc::kafka_unavailable,
                        fmt::format("Cannot assign {} partition 0: {}.", topic, RdKafka::err2str(code)));
     }
-    return std::unique_ptr<partition_reader>(new partition_reader(std::move(consumer)));
+    return std::unique_ptr<partition_reader>(new partition_reader(std::move(consumer), topic));
 }
 
-partition_reader::partition_reader(std::unique_ptr<RdKafka::KafkaConsumer> c) : _kafka(std::move(c)) {}
+partition_reader::partition_reader(std::unique_ptr<RdKafka::KafkaConsumer> c, std::string topic)
+    : _kafka(std::move(c)), _topic(std::move(topic)) {}
+
+result<ledger_offset> partition_reader::high_watermark(std::chrono::milliseconds timeout) {
+    int64_t low = 0;
+    int64_t high = 0;
+    const auto err = _kafka->query_watermark_offsets(_topic, 0, &low, &high, static_cast<int>(timeout.count()));
+    if (err != RdKafka::ERR_NO_ERROR) {
+        return failure(errc::kafka_unavailable,
+                       fmt::format("Cannot read the end offset of {}: {}.", _topic, RdKafka::err2str(err)));
+    }
+    return ledger_offset{high};
+}
 
 partition_reader::~partition_reader() {
     if (_kafka) {

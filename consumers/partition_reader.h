@@ -62,9 +62,14 @@ public:
     /// catches up with the end of the log. Errors: kafka_fatal, offset_out_of_range.
     [[nodiscard]] result<poll_result> poll(std::chrono::milliseconds timeout);
 
+    /// Asks the broker for the partition's high watermark: the offset the next record will get.
+    /// Fails with errc::kafka_unavailable when the broker does not answer within `timeout`.
+    [[nodiscard]] result<ledger_offset> high_watermark(std::chrono::milliseconds timeout);
+
 private:
-    explicit partition_reader(std::unique_ptr<RdKafka::KafkaConsumer> c);
+    partition_reader(std::unique_ptr<RdKafka::KafkaConsumer> c, std::string topic);
     std::unique_ptr<RdKafka::KafkaConsumer> _kafka;
+    std::string _topic;
 };
 
 }  // namespace ledger::consumers
