@@ -1,5 +1,7 @@
 #include "consumers/partition_reader.h"
 
+#include <atomic>
+
 #include <fmt/format.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
@@ -20,6 +22,44 @@ public:
         return "unknown consumers error";
     }
 };
+
+// librdkafka's own logs and errors, through spdlog like everything else. Connection errors while
+// a broker is down repeat every second; they are logged at debug level once the first is shown.
+class kafka_events final : public RdKafka::EventCb {
+public:
+    void event_cb(RdKafka::Event& event) override {
+        switch (event.type()) {
+            case RdKafka::Event::EVENT_ERROR:
+                if (event.fatal()) {
+                    spdlog::critical("kafka consumer: {}", event.str());
+                } else if (event.err() == RdKafka::ERR__TRANSPORT || event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
+                    if (_quiet.fetch_add(1) == 0) {
+                        spdlog::warn("kafka consumer: {}", event.str());
+                    } else {
+                        spdlog::debug("kafka consumer: {}", event.str());
+                    }
+                } else {
+                    spdlog::warn("kafka consumer: {}", event.str());
+                }
+                break;
+            case RdKafka::Event::EVENT_LOG:
+                if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_ERROR) {
+                    spdlog::debug("kafka consumer {}: {}", event.fac(), event.str());
+                }
+                break;
+            default:
+                break;
+        }
+    }
+
+private:
+    std::atomic<int> _quiet{0};  // librdkafka calls back from its own threads
+};
+
+kafka_events& shared_events() {
+    static kafka_events instance;
+    return instance;
+}
 
 }  // namespace
 
@@ -52,6 +92,9 @@ result<std::unique_ptr<partition_reader>> partition_reader::open(const reader_op
     LEDGER_TRY(set("isolation.level", "read_committed"));
     for (const auto& [name, value] : options.extra) {
         LEDGER_TRY(set(name, value));
+    }
+    if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(&shared_events()), err) != RdKafka::Conf::CONF_OK) {
+        return failure(errc::invalid_property, "Cannot install the consumer's event callback: " + err);
     }
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
     if (!consumer) {
