@@ -58,12 +58,9 @@ const token* authorize_producer(const token_store& tokens, const request& req, c
     return tok;
 }
 
-// One event's way through validation; returns the HTTP status and body of a refusal, or the event.
-struct refusal {
-    http::status status;
-    json body;
-};
-std::variant<events::event, refusal> validate(std::string_view text, const token& tok) {
+}  // namespace
+
+std::variant<events::event, refusal> check_event_body(std::string_view text, const token& tok) {
     auto parsed = events::parse_json(text);
     if (!parsed) {
         return refusal{http::status::bad_request, json{{"error", parsed.error().message}}};
@@ -84,10 +81,12 @@ std::variant<events::event, refusal> validate(std::string_view text, const token
     return std::move(ev).value();
 }
 
+namespace {
+
 void post_event(const std::shared_ptr<gateway>& gw, const token_store& tokens, request&& req, responder respond) {
     const token* tok = authorize_producer(tokens, req, respond);
     if (tok == nullptr) return;
-    auto checked = validate(req.body(), *tok);
+    auto checked = check_event_body(req.body(), *tok);
     if (auto* r = std::get_if<refusal>(&checked)) {
         respond(json_response(req, r->status, r->body));
         return;
@@ -165,7 +164,7 @@ void post_batch(const std::shared_ptr<gateway>& gw, const token_store& tokens, r
     state->results.resize(lines.size());
     state->remaining = lines.size();
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        auto checked = validate(lines[i].text, *tok);
+        auto checked = check_event_body(lines[i].text, *tok);
         if (auto* r = std::get_if<refusal>(&checked)) {
             auto result = r->body;
             result["line"] = lines[i].number;

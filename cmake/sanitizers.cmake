@@ -5,3 +5,8 @@ if(LEDGER_SANITIZE)
   target_compile_options(ledger_sanitizers INTERFACE ${_ledger_san})
   target_link_options(ledger_sanitizers INTERFACE ${_ledger_san})
 endif()
+
+# The fuzz preset instruments every ledger library for libFuzzer's coverage feedback.
+if(LEDGER_FUZZ)
+  target_compile_options(ledger_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
+endif()

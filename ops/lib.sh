@@ -29,7 +29,8 @@ phase_summary() {
   done
 }
 
-# The first free TCP port on 127.0.0.1 from START (with PORT+1 free too, for a controller).
+# The first free TCP port on 127.0.0.1 from START (with PORT+1 free too, for a controller). Start
+# below 32768: ports in the ephemeral range can be taken by any outgoing connection meanwhile.
 free_port_pair() {
   local p
   for ((p = $1; p < $1 + 2000; p += 2)); do

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$LEDGER_SOURCE_DIR/ops/lib.sh"
 
-port=$(free_port_pair 45092) || fail "no free port"
+port=$(free_port_pair 23092) || fail "no free port"
 broker=(env KAFKA_PORT="$port" KAFKA_DIR="$WORK/kafka")
 "${broker[@]}" "$LEDGER_SOURCE_DIR/ops/kafka/start" 2>"$WORK/kafka.log" || { cat "$WORK/kafka.log" >&2; fail "broker start"; }
 stop_broker() { "${broker[@]}" "$LEDGER_SOURCE_DIR/ops/kafka/stop" >/dev/null 2>&1 || true; }

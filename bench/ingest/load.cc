@@ -1,0 +1,195 @@
+// Load generator for the ingest gateway: N keep-alive connections posting single events, or
+// NDJSON batches, as fast as answers come. Prints one JSON line of figures.
+//
+// Usage: ingest_load --url HOST:PORT --token T --events N [--connections C] [--batch B]
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "events/event.h"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct config {
+    std::string host = "127.0.0.1";
+    std::string port = "8080";
+    std::string token;
+    std::size_t events = 100000;
+    std::size_t connections = 64;
+    std::size_t batch = 0;  // 0: single POSTs
+    std::string run_id;
+};
+
+std::string event_json(const config& c, std::size_t n) {
+    return fmt::format(
+        R"({{"id":"{}-0000-4000-8000-{:012x}","type":"change.deployed","entity":"change/CHG-{}","system":"AGRESSO",)"
+        R"("actor":"ola","occurred_at":"2026-03-02T10:15:00+01:00","data":{{"environment":"test","artifact":)"
+        R"({{"name":"agresso","version":"5.7.{}","digest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}}}}})",
+        c.run_id, n, n % 1000, n % 100);
+}
+
+struct shared_state {
+    const config& cfg;
+    std::size_t next = 0;  // next event number to send
+    std::size_t done_events = 0;
+    std::size_t ok = 0;
+    std::size_t errors = 0;
+    std::vector<double> latencies_ms;
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    connection(asio::io_context& io, shared_state& s) : _stream(io), _s(s) {}
+
+    void start(const tcp::resolver::results_type& endpoints) {
+        _stream.connect(endpoints);
+        send_next();
+    }
+
+private:
+    void send_next() {
+        const std::size_t per = _s.cfg.batch == 0 ? 1 : _s.cfg.batch;
+        if (_s.next >= _s.cfg.events) return;
+        const std::size_t first = _s.next;
+        const std::size_t count = std::min(per, _s.cfg.events - first);
+        _s.next += count;
+        _count = count;
+        _req = {};
+        _req.version(11);
+        _req.method(http::verb::post);
+        _req.target(_s.cfg.batch == 0 ? "/v1/events" : "/v1/events/batch");
+        _req.set(http::field::host, _s.cfg.host);
+        _req.set(http::field::authorization, "Bearer " + _s.cfg.token);
+        _req.keep_alive(true);
+        std::string body;
+        for (std::size_t i = 0; i < count; ++i) {
+            body += event_json(_s.cfg, first + i);
+            if (_s.cfg.batch != 0) body += '\n';
+        }
+        _req.body() = std::move(body);
+        _req.prepare_payload();
+        _sent = clock_type::now();
+        http::async_write(_stream, _req, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->fail(ec);
+            self->_res = {};
+            self->_parser.emplace();
+            self->_parser->body_limit(64 * 1024 * 1024);
+            http::async_read(self->_stream, self->_buf, *self->_parser,
+                             [self](beast::error_code e, std::size_t) { self->on_read(e); });
+        });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (ec) return fail(ec);
+        const auto res = _parser->release();
+        _s.latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - _sent).count());
+        _s.done_events += _count;
+        if (_s.cfg.batch == 0) {
+            (res.result_int() == 201 || res.result_int() == 200) ? ++_s.ok : ++_s.errors;
+        } else {
+            // One NDJSON result per event.
+            std::size_t pos = 0;
+            const auto& body = res.body();
+            while (pos < body.size()) {
+                auto nl = body.find('\n', pos);
+                if (nl == std::string::npos) nl = body.size();
+                const auto line = body.substr(pos, nl - pos);
+                pos = nl + 1;
+                if (line.find("\"status\":201") != std::string::npos || line.find("\"status\":200") != std::string::npos) {
+                    ++_s.ok;
+                } else if (!line.empty()) {
+                    ++_s.errors;
+                }
+            }
+        }
+        send_next();
+    }
+
+    void fail(beast::error_code ec) {
+        std::fprintf(stderr, "connection error: %s\n", ec.message().c_str());
+        _s.errors += _count;
+        _s.done_events += _count;
+    }
+
+    beast::tcp_stream _stream;
+    beast::flat_buffer _buf;
+    http::request<http::string_body> _req;
+    http::response<http::string_body> _res;
+    std::optional<http::response_parser<http::string_body>> _parser;
+    shared_state& _s;
+    clock_type::time_point _sent;
+    std::size_t _count = 0;
+};
+
+double percentile(std::vector<double>& v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    config c;
+    std::string url = "127.0.0.1:8080";
+    CLI::App app{"Load generator for the ledger's ingest gateway"};
+    app.add_option("--url", url, "HOST:PORT of the gateway");
+    app.add_option("--token", c.token, "bearer token")->required();
+    app.add_option("--events", c.events, "events to post");
+    app.add_option("--connections", c.connections, "keep-alive connections");
+    app.add_option("--batch", c.batch, "events per NDJSON batch (0: single POSTs)");
+    app.add_option("--run-id", c.run_id, "8 hex digits making this run's ids unique")->required();
+    CLI11_PARSE(app, argc, argv);
+    c.host = url.substr(0, url.rfind(':'));
+    c.port = url.substr(url.rfind(':') + 1);
+
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    const auto endpoints = resolver.resolve(c.host, c.port);
+    shared_state s{c, 0, 0, 0, 0, {}};
+    s.latencies_ms.reserve(c.batch == 0 ? c.events : c.events / c.batch + 1);
+    const auto started = clock_type::now();
+    std::vector<std::shared_ptr<connection>> conns;
+    for (std::size_t i = 0; i < c.connections; ++i) {
+        conns.push_back(std::make_shared<connection>(io, s));
+        conns.back()->start(endpoints);
+    }
+    io.run();
+    const double secs = std::chrono::duration<double>(clock_type::now() - started).count();
+
+    // The exact Kafka record of one such event, for ProducerPerformance's --record-size.
+    const auto posted = ledger::events::parse_json(event_json(c, 1)).value();
+    const auto record = ledger::events::record_bytes(posted, "bench", "2026-11-22T05:40:00.000Z");
+    nlohmann::json out{{"mode", c.batch == 0 ? "single" : "batch"},
+                       {"connections", c.connections},
+                       {"batch", c.batch},
+                       {"events", s.done_events},
+                       {"ok", s.ok},
+                       {"errors", s.errors},
+                       {"seconds", secs},
+                       {"events_per_second", static_cast<double>(s.done_events) / secs},
+                       {"p50_ms", percentile(s.latencies_ms, 0.50)},
+                       {"p99_ms", percentile(s.latencies_ms, 0.99)},
+                       {"record_bytes", record.size()}};
+    std::printf("%s\n", out.dump().c_str());
+    return s.errors == 0 ? 0 : 1;
+}
