@@ -442,7 +442,8 @@ result<json> parse_json(std::string_view input) {
         return json::parse(input.begin(), input.end(), callback);
     } catch (const rejected& r) {
         return make_error(errc::malformed_json, "", "Malformed JSON: " + r.message);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error for bad syntax, out_of_range for a number beyond a double (found by fuzzing).
         return make_error(errc::malformed_json, "", std::string("Malformed JSON: ") + e.what());
     }
 }

@@ -83,7 +83,8 @@ TEST_CASE("parse_json rejects duplicate keys, deep nesting, invalid UTF-8 and lo
                             row{R"({"x":{"a":1,"b":{"a":2,"a":3}}})", "duplicate key \"a\""},
                             row{std::string(40, '[') + std::string(40, ']'), "deeper than 32"},
                             row{"{\"a\":\"\xff\"}", "Malformed JSON"}, row{R"({"a":"\ud800"})", "Malformed JSON"},
-                            row{"{\"a\":1", "Malformed JSON"}, row{"", "Malformed JSON"});
+                            row{"{\"a\":1", "Malformed JSON"}, row{"", "Malformed JSON"},
+                            row{R"({"a":1e30000001})", "number overflow"});
     auto parsed = parse_json(r.input);
     REQUIRE_FALSE(parsed);
     CHECK(parsed.error().code == errc::malformed_json);
