@@ -145,14 +145,9 @@ std::optional<gateway::append_request> gateway::decide(const std::string& id, co
 }
 
 void gateway::start_append(append_request req) {
-    std::shared_ptr<producers::producer> p;
-    {
-        std::lock_guard lock(_mu);
-        p = _producer;
-    }
     const std::string key = req.id;
     const std::string bytes = req.bytes;
-    p->append(_options.topic, key, bytes,
+    _producer->append(_options.topic, key, bytes,
               [this, req = std::move(req)](result<ledger_coordinates> r) { on_delivered(req, std::move(r)); });
 }
 
@@ -164,7 +159,6 @@ void gateway::on_delivered(const append_request& req, result<ledger_coordinates>
         std::_Exit(86);
     }
     thunks out;
-    std::shared_ptr<producers::producer> broken;
     {
         std::lock_guard lock(_mu);
         auto node = _in_flight.extract(req.id);
@@ -201,25 +195,9 @@ void gateway::on_delivered(const append_request& req, result<ledger_coordinates>
                 "Kafka did not acknowledge event {}: {} It was not acknowledged; retry with the same id.", req.id,
                 r.error().message));
             for (auto& w : waiters) out.push_back([done = std::move(w), o] { done(o); });
-            if (_producer->fatal()) {
-                broken = _producer;
-            }
         }
     }
     for (auto& t : out) t();
-    if (broken) {
-        // Rebuild outside the lock; requests meanwhile go to the old one and fail fast.
-        producers::producer_options popts;
-        popts.brokers = _options.brokers;
-        popts.message_timeout = _options.message_timeout;
-        if (auto fresh = producers::producer::create(popts)) {
-            std::lock_guard lock(_mu);
-            if (_producer == broken) {
-                _producer = std::move(fresh).value();
-                spdlog::warn("gateway: Kafka producer rebuilt after a fatal error");
-            }
-        }
-    }
 }
 
 void gateway::index_record(std::int64_t offset, const std::string& key, const std::string& payload) {

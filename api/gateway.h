@@ -115,7 +115,7 @@ private:
     append_outcome outcome_for(const std::string& id, const indexed& entry, const events::sha256_digest& fp) const;
 
     gateway_options _options;
-    std::shared_ptr<producers::producer> _producer;  // replaced after a fatal error
+    std::unique_ptr<producers::producer> _producer;  // rebuilds its handle after a fatal error
 
     mutable std::mutex _mu;
     std::condition_variable _caught_up_cv;

@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include <limits>
 #include <optional>
 
 #include <boost/asio/dispatch.hpp>
@@ -68,7 +69,10 @@ private:
     void read_header() {
         _parser.emplace();
         _parser->header_limit(_options.header_limit);
-        _parser->body_limit(_options.body_limit);
+        // Beast checks Content-Length against the body limit while reading the header, before the
+        // per-request limit is known: read headers unlimited, apply the limit in on_header. (Not
+        // boost::none: Beast 1.74 compares the length with the optional, and none loses.)
+        _parser->body_limit(std::numeric_limits<std::uint64_t>::max());
         _stream.expires_after(_options.header_deadline);
         http::async_read_header(_stream, _buffer, *_parser,
                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -96,9 +100,15 @@ private:
                   false);
             return;
         }
-        if (_options.body_limit_for) {
-            _parser->body_limit(_options.body_limit_for(header));
+        const std::uint64_t limit = _options.body_limit_for ? _options.body_limit_for(header) : _options.body_limit;
+        if (const auto length = _parser->content_length(); length && *length > limit) {
+            write(error_response(http::status::payload_too_large,
+                                 fmt::format("The request body is {} bytes; at most {} are accepted here.", *length,
+                                             limit)),
+                  false);
+            return;
         }
+        _parser->body_limit(limit);  // for chunked bodies, checked as they arrive
         _stream.expires_after(_options.request_deadline);
         http::async_read(_stream, _buffer, *_parser,
                          [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });

@@ -80,8 +80,18 @@ result<void> set(RdKafka::Conf& conf, const std::string& name, const std::string
 
 }  // namespace
 
-result<std::unique_ptr<producer>> producer::create(const producer_options& options) {
-    LEDGER_TRY(check_durability(options.extra));
+struct producer::client {
+    std::unique_ptr<callbacks> cb;  // outlives kafka
+    std::unique_ptr<RdKafka::Producer> kafka;
+    ~client() {
+        // Whatever is still queued fails its completion now: it was never acknowledged.
+        kafka->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+        kafka->poll(0);
+        kafka.reset();
+    }
+};
+
+result<std::shared_ptr<producer::client>> producer::connect(const producer_options& options) {
     auto cb = std::make_unique<callbacks>();
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     LEDGER_TRY(set(*conf, "bootstrap.servers", options.brokers));
@@ -103,11 +113,20 @@ result<std::unique_ptr<producer>> producer::create(const producer_options& optio
     if (!p) {
         return failure(errc::invalid_property, "Cannot create the Kafka producer: " + err);
     }
-    return std::unique_ptr<producer>(new producer(std::move(cb), std::move(p), options));
+    auto c = std::make_shared<client>();
+    c->cb = std::move(cb);
+    c->kafka = std::move(p);
+    return c;
 }
 
-producer::producer(std::unique_ptr<callbacks> cb, std::unique_ptr<RdKafka::Producer> p, producer_options options)
-    : _callbacks(std::move(cb)), _kafka(std::move(p)), _options(std::move(options)) {
+result<std::unique_ptr<producer>> producer::create(const producer_options& options) {
+    LEDGER_TRY(check_durability(options.extra));
+    auto c = LEDGER_TRY_VALUE(connect(options));
+    return std::unique_ptr<producer>(new producer(std::move(c), options));
+}
+
+producer::producer(std::shared_ptr<client> c, producer_options options)
+    : _options(std::move(options)), _client(std::move(c)) {
     _poller = std::jthread([this](std::stop_token stop) { poll_loop(stop); });
 }
 
@@ -118,25 +137,49 @@ producer::~producer() {
     }
     _poller.request_stop();
     _poller.join();
-    // Records still queued fail their completions when the handle is destroyed (purge).
-    _kafka->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
-    _kafka->poll(0);
+    std::lock_guard lock(_mu);
+    _client.reset();  // purges and fails whatever is left
+}
+
+std::shared_ptr<producer::client> producer::current() const {
+    std::lock_guard lock(_mu);
+    return _client;
+}
+
+std::shared_ptr<producer::client> producer::rebuild(const std::shared_ptr<client>& broken) {
+    std::lock_guard lock(_mu);
+    if (_client != broken) {
+        return _client;  // another thread rebuilt it already
+    }
+    auto fresh = connect(_options);
+    if (!fresh) {
+        spdlog::error("kafka producer: cannot rebuild after a fatal error: {}", fresh.error().message);
+        return broken;
+    }
+    _client = std::move(fresh).value();
+    ++_rebuilds;
+    spdlog::warn("kafka producer rebuilt after a fatal error");
+    return _client;
 }
 
 void producer::poll_loop(std::stop_token stop) {
     while (!stop.stop_requested()) {
-        _kafka->poll(50);
+        current()->kafka->poll(50);
     }
 }
 
 void producer::append(const std::string& topic, std::string_view key, std::string_view payload, completion done) {
-    if (_callbacks->fatal.load()) {
-        done(failure(errc::kafka_fatal, "The Kafka producer hit a fatal error and accepts no more records."));
-        return;
+    auto c = current();
+    if (c->cb->fatal.load()) {
+        c = rebuild(c);
+        if (c->cb->fatal.load()) {
+            done(failure(errc::kafka_fatal, "The Kafka producer hit a fatal error and could not be rebuilt."));
+            return;
+        }
     }
     auto* opaque = new completion(std::move(done));
-    const auto err = _kafka->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(payload.data()),
-                                     payload.size(), key.data(), key.size(), 0, opaque);
+    const auto err = c->kafka->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(payload.data()),
+                                       payload.size(), key.data(), key.size(), 0, opaque);
     if (err != RdKafka::ERR_NO_ERROR) {
         std::unique_ptr<completion> owned(opaque);
         const auto code = err == RdKafka::ERR__QUEUE_FULL ? errc::kafka_unavailable : errc::delivery_failed;
@@ -153,18 +196,29 @@ result<ledger_coordinates> producer::append_and_wait(const std::string& topic, s
 }
 
 int producer::flush(std::chrono::milliseconds deadline) {
-    _kafka->flush(static_cast<int>(deadline.count()));
-    return _kafka->outq_len();
+    auto c = current();
+    c->kafka->flush(static_cast<int>(deadline.count()));
+    return c->kafka->outq_len();
 }
 
-bool producer::fatal() const noexcept { return _callbacks->fatal.load(); }
+bool producer::fatal() const { return current()->cb->fatal.load(); }
+
+int producer::rebuilds() const {
+    std::lock_guard lock(_mu);
+    return _rebuilds;
+}
+
+void producer::raise_fatal_for_test() {
+    rd_kafka_test_fatal_error(current()->kafka->c_ptr(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "raised by a test");
+}
 
 std::string producer::property(const std::string& name) const {
     // The C++ API exposes no getter on a live handle; the C handle has the effective config.
     std::string value;
     char buf[512];
     size_t size = sizeof buf;
-    const rd_kafka_conf_t* conf = rd_kafka_conf(_kafka->c_ptr());
+    const rd_kafka_conf_t* conf = rd_kafka_conf(current()->kafka->c_ptr());
     if (rd_kafka_conf_get(conf, name.c_str(), buf, &size) == RD_KAFKA_CONF_OK) {
         value.assign(buf, size > 0 ? size - 1 : 0);
     }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -34,6 +35,10 @@ struct producer_options {
 
 /// Thread safety: append() and flush() may be called from any thread. Completions run on the
 /// producer's own delivery thread; they must not block.
+///
+/// After a fatal librdkafka error (e.g. an idempotence sequence broken beyond repair) the next
+/// append replaces the librdkafka handle with a fresh one; records queued on the broken handle
+/// fail their completions (nothing of theirs was acknowledged).
 class producer {
 public:
     using completion = std::function<void(result<ledger_coordinates>)>;
@@ -60,20 +65,30 @@ public:
     /// Waits up to `deadline` for every queued record; returns how many are still queued.
     int flush(std::chrono::milliseconds deadline);
 
-    /// True after a fatal error: this producer accepts no more records and must be replaced.
-    [[nodiscard]] bool fatal() const noexcept;
+    /// True while the current handle has hit a fatal error (until the next append rebuilds it).
+    [[nodiscard]] bool fatal() const;
+    /// How many times the handle was rebuilt after a fatal error.
+    [[nodiscard]] int rebuilds() const;
+    /// Raises a fatal error on the current handle, as librdkafka would (rd_kafka_test_fatal_error).
+    /// For tests.
+    void raise_fatal_for_test();
 
     /// The effective value of a librdkafka property (for checks and logs).
     [[nodiscard]] std::string property(const std::string& name) const;
 
 private:
     struct callbacks;
-    producer(std::unique_ptr<callbacks> cb, std::unique_ptr<RdKafka::Producer> p, producer_options options);
+    struct client;  // one librdkafka handle and its callbacks
+    static result<std::shared_ptr<client>> connect(const producer_options& options);
+    producer(std::shared_ptr<client> c, producer_options options);
+    std::shared_ptr<client> current() const;
+    std::shared_ptr<client> rebuild(const std::shared_ptr<client>& broken);
     void poll_loop(std::stop_token stop);
 
-    std::unique_ptr<callbacks> _callbacks;  // must outlive _kafka
-    std::unique_ptr<RdKafka::Producer> _kafka;
     producer_options _options;
+    mutable std::mutex _mu;
+    std::shared_ptr<client> _client;  // guarded by _mu
+    int _rebuilds = 0;                // guarded by _mu
     std::jthread _poller;
 };
 

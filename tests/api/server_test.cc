@@ -12,6 +12,7 @@
 #include "api/health.h"
 #include "api/responses.h"
 #include "api/server.h"
+#include "api/write_handlers.h"
 
 using namespace ledger::api;
 namespace asio = boost::asio;
@@ -101,6 +102,7 @@ TEST_CASE("a body over the limit gets 413; one under it is served") {
         auto sock = connect(io, s.endpoint);
         auto res = send_and_read(sock, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
                                       std::string(1000, 'a'));
+        INFO(res.body());
         CHECK(res.result() == http::status::ok);
         CHECK(nlohmann::json::parse(res.body()).at("size") == 1000);
     }
@@ -136,4 +138,86 @@ TEST_CASE("a bad listen address is refused naming it") {
     REQUIRE_FALSE(started);
     CHECK(started.error().field == "listen");
     CHECK_THAT(started.error().message, Catch::Contains("HOST:PORT"));
+}
+
+namespace {
+// True when the server closed the connection (a read ends with EOF or reset).
+bool closed_by_server(tcp::socket& sock) {
+    char c;
+    beast::error_code ec;
+    sock.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+}
+}  // namespace
+
+TEST_CASE("a header not complete within the header deadline closes the connection") {
+    server_options opts;
+    opts.header_deadline = std::chrono::seconds(1);
+    running_server s(opts);
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    asio::write(sock, asio::buffer(std::string("GET /v1/health HTTP/1.1\r\nHost: x\r\n")));  // no blank line
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(closed_by_server(sock));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
+
+TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
+    server_options opts;
+    opts.idle_timeout = std::chrono::seconds(1);
+    running_server s(opts);
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    CHECK(send_and_read(sock, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").result() == http::status::ok);
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(closed_by_server(sock));
+    const auto waited = std::chrono::steady_clock::now() - started;
+    CHECK(waited >= std::chrono::milliseconds(900));
+    CHECK(waited < std::chrono::seconds(5));
+}
+
+TEST_CASE("a Transfer-Encoding other than chunked gets 400") {
+    running_server s;
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    auto res = send_and_read(sock, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
+    CHECK(res.result() == http::status::bad_request);
+    CHECK_THAT(res.body(), Catch::Contains("gzip"));
+}
+
+TEST_CASE("chunked bodies are read; Content-Length with Transfer-Encoding is refused") {
+    running_server s;
+    asio::io_context io;
+    {
+        auto sock = connect(io, s.endpoint);
+        auto res = send_and_read(sock, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+        CHECK(res.result() == http::status::ok);
+        CHECK(nlohmann::json::parse(res.body()).at("size") == 3);
+    }
+    {
+        auto sock = connect(io, s.endpoint);
+        auto res = send_and_read(
+            sock, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+        CHECK(res.result() == http::status::bad_request);
+    }
+}
+
+TEST_CASE("the body limit is chosen per request: 16 MiB for batches, 64 KiB otherwise") {
+    http::request_header<> single;
+    single.target("/v1/events");
+    http::request_header<> batch;
+    batch.target("/v1/events/batch");
+    CHECK(body_limit_for(single) == 64 * 1024);
+    CHECK(body_limit_for(batch) == 16 * 1024 * 1024);
+
+    server_options opts;
+    opts.body_limit = 64 * 1024;
+    opts.body_limit_for = [](const http::request_header<>& h) -> std::uint64_t {
+        return h.target() == "/echo" ? 100 * 1024 : 64 * 1024;
+    };
+    running_server s(opts);
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    auto res = send_and_read(sock, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 80000\r\n\r\n" + std::string(80000, 'a'));
+    CHECK(res.result() == http::status::ok);
 }

@@ -116,6 +116,18 @@ curl -s -m 40 -H 'Accept: application/json' -X POST "$LEDGER_URL/v1/events/batch
   --data-binary @"$WORK/batch.ndjson" | jq -e '.results | map(.status) == [200,422,200]' >/dev/null ||
   fail "batch as JSON"
 
+# A batch over 64 KiB is fine (the limit is 16 MiB); one over 16 MiB gets 413.
+for i in $(seq 1 300); do event "$(uuid)"; echo; done >"$WORK/big.ndjson"
+(( $(wc -c <"$WORK/big.ndjson") > 65536 )) || fail "test batch too small"
+code=$(curl -s -m 60 -o "$WORK/big.out" -w '%{http_code}' -X POST "$LEDGER_URL/v1/events/batch" \
+  -H "Authorization: Bearer $agresso" --data-binary @"$WORK/big.ndjson")
+[[ $code == 200 ]] || fail "a 300-event batch answered $code"
+[[ $(grep -c '"status":201' "$WORK/big.out") == 300 ]] || fail "a 300-event batch: $(head -c 300 "$WORK/big.out")"
+head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$WORK/huge.ndjson"
+code=$(curl -s -m 60 -o /dev/null -w '%{http_code}' -X POST "$LEDGER_URL/v1/events/batch" \
+  -H "Authorization: Bearer $agresso" --data-binary @"$WORK/huge.ndjson")
+[[ $code == 413 ]] || fail "a 17 MiB batch answered $code, want 413"
+
 # A restart: the retry gets the original coordinates.
 kill -TERM "$LEDGER_PID"; wait "$LEDGER_PID" || fail "gateway did not stop cleanly"
 start_ledger "${args[@]}"

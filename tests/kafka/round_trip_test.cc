@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "consumers/partition_reader.h"
 #include "producers/ledger_topic.h"
@@ -162,4 +163,25 @@ TEST_CASE("an append to an unreachable broker fails within the message timeout, 
     REQUIRE_FALSE(r);
     CHECK(r.error().code == producers::errc::delivery_failed);
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+}
+
+TEST_CASE("after a fatal error the producer rebuilds itself and appends again") {
+    const auto topic = make_ledger_topic();
+    producers::producer_options popts;
+    popts.brokers = testing::test_brokers();
+    auto producer = producers::producer::create(popts).value();
+    REQUIRE(producer->append_and_wait(topic, {}, "before"));
+    producer->raise_fatal_for_test();
+    for (int i = 0; i < 50 && !producer->fatal(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(producer->fatal());
+    auto after = producer->append_and_wait(topic, {}, "after");
+    REQUIRE(after);
+    CHECK(after.value().offset == ledger_offset{1});
+    CHECK(producer->rebuilds() == 1);
+    CHECK_FALSE(producer->fatal());
+    auto records = read_all(topic, ledger_offset{0}, 2);
+    REQUIRE(records.size() == 2);
+    CHECK(records[1].payload == "after");
 }
