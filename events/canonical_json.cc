@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
+#include <span>
+#include <string_view>
 #include <vector>
 
 namespace ledger::events {
@@ -42,7 +44,7 @@ std::u16string utf16(const std::string& s) {
     return out;
 }
 
-void write_string(std::string& out, const std::string& s) {
+void write_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out += '"';
     for (char ch : s) {
@@ -68,6 +70,60 @@ void write_string(std::string& out, const std::string& s) {
     out += '"';
 }
 
+void write(std::string& out, const nlohmann::json& v);
+
+bool is_ascii(const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// Writes an object's members, plus `extra` string members, in RFC 8785 order. For ASCII keys
+// (the usual case) byte order is UTF-16 order, so no conversion is needed.
+void write_object(std::string& out, const nlohmann::json::object_t& object,
+                  std::span<const std::pair<std::string_view, std::string_view>> extra) {
+    struct member {
+        std::string_view key;
+        const nlohmann::json* value;   // or
+        std::string_view text;         // for an extra member
+    };
+    std::vector<member> members;
+    members.reserve(object.size() + extra.size());
+    bool ascii = true;
+    for (const auto& [key, value] : object) {
+        members.push_back(member{key, &value, {}});
+        ascii = ascii && is_ascii(key);
+    }
+    for (const auto& [key, text] : extra) {
+        members.push_back(member{key, nullptr, text});
+        ascii = ascii && is_ascii(std::string(key));
+    }
+    if (ascii) {
+        std::sort(members.begin(), members.end(), [](const member& a, const member& b) { return a.key < b.key; });
+    } else {
+        std::vector<std::pair<std::u16string, std::size_t>> keys;
+        keys.reserve(members.size());
+        for (std::size_t i = 0; i < members.size(); ++i) keys.emplace_back(utf16(std::string(members[i].key)), i);
+        std::sort(keys.begin(), keys.end());
+        std::vector<member> sorted;
+        sorted.reserve(members.size());
+        for (const auto& k : keys) sorted.push_back(members[k.second]);
+        members = std::move(sorted);
+    }
+    out += '{';
+    bool first = true;
+    for (const auto& m : members) {
+        if (!first) out += ',';
+        first = false;
+        write_string(out, m.key);
+        out += ':';
+        if (m.value) {
+            write(out, *m.value);
+        } else {
+            write_string(out, m.text);
+        }
+    }
+    out += '}';
+}
+
 void write(std::string& out, const nlohmann::json& v) {
     switch (v.type()) {
         case nlohmann::json::value_t::null: out += "null"; break;
@@ -91,26 +147,7 @@ void write(std::string& out, const nlohmann::json& v) {
             out += ']';
             break;
         }
-        case nlohmann::json::value_t::object: {
-            std::vector<std::pair<std::u16string, const nlohmann::json::object_t::value_type*>> members;
-            members.reserve(v.size());
-            for (const auto& member : v.get_ref<const nlohmann::json::object_t&>()) {
-                members.emplace_back(utf16(member.first), &member);
-            }
-            std::sort(members.begin(), members.end(),
-                      [](const auto& a, const auto& b) { return a.first < b.first; });
-            out += '{';
-            bool first = true;
-            for (const auto& [key16, member] : members) {
-                if (!first) out += ',';
-                first = false;
-                write_string(out, member->first);
-                out += ':';
-                write(out, member->second);
-            }
-            out += '}';
-            break;
-        }
+        case nlohmann::json::value_t::object: write_object(out, v.get_ref<const nlohmann::json::object_t&>(), {}); break;
         case nlohmann::json::value_t::binary:
         case nlohmann::json::value_t::discarded:
             throw std::domain_error("canonicalize: not a JSON value");
@@ -171,7 +208,19 @@ std::string format_number(double value) {
 
 std::string canonicalize(const nlohmann::json& value) {
     std::string out;
+    out.reserve(512);
     write(out, value);
+    return out;
+}
+
+std::string canonicalize_with(const nlohmann::json& object,
+                              std::span<const std::pair<std::string_view, std::string_view>> extra) {
+    if (!object.is_object()) {
+        throw std::domain_error("canonicalize_with: not a JSON object");
+    }
+    std::string out;
+    out.reserve(512);
+    write_object(out, object.get_ref<const nlohmann::json::object_t&>(), extra);
     return out;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 // RFC 8785 (JSON Canonicalization Scheme): the bytes every hash and signature is taken over.
 
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +14,11 @@ namespace ledger::events {
 /// no whitespace, strings with the minimal escaping of RFC 8785 3.2.2.2, numbers as ECMAScript
 /// prints them (3.2.2.3). Throws std::domain_error for a NaN or infinite number (not JSON).
 [[nodiscard]] std::string canonicalize(const nlohmann::json& value);
+
+/// canonicalize() of `object` with `extra` string members added at the top level, without copying
+/// it. The keys of `extra` must not be in `object`. Throws std::domain_error if not an object.
+[[nodiscard]] std::string canonicalize_with(const nlohmann::json& object,
+                                            std::span<const std::pair<std::string_view, std::string_view>> extra);
 
 /// ECMAScript Number::toString of a finite double (RFC 8785 3.2.2.3), e.g. 1e+30, 4.5, 0.002.
 [[nodiscard]] std::string format_number(double value);

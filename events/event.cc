@@ -521,10 +521,9 @@ json encode_data(const event_data& data) {
 sha256_digest content_fingerprint(const json& posted) { return sha256(canonicalize(posted)); }
 
 std::string record_bytes(const json& posted, std::string_view producer, std::string_view recorded_at) {
-    json record = posted;
-    record["producer"] = producer;
-    record["recorded_at"] = recorded_at;
-    return canonicalize(record);
+    const std::pair<std::string_view, std::string_view> extra[] = {{"producer", producer},
+                                                                   {"recorded_at", recorded_at}};
+    return canonicalize_with(posted, extra);
 }
 
 result<recorded_event> decode_record(std::string_view bytes) {
