@@ -24,7 +24,7 @@ kafka_ensure_jars() {
   command -v java >/dev/null || kafka_die "Java 17 is needed to run the Kafka broker; run ./ops/install"
   kafka_log "resolving Kafka jars from Maven Central into $KAFKA_LIBS"
   mkdir -p "$KAFKA_LIBS"
-  mvn -q -B -f "$KAFKA_OPS_DIR/pom.xml" -Dkafka.libs="$KAFKA_LIBS" package \
+  mvn -q -B -Dstyle.color=never -f "$KAFKA_OPS_DIR/pom.xml" -Dkafka.libs="$KAFKA_LIBS" package \
     || kafka_die "mvn could not resolve the Kafka jars (see the output above)"
 }
 
