@@ -126,7 +126,9 @@ kafka_wait_ready() {
     if grep -q 'Kafka Server started' "$dir/server.log" 2>/dev/null; then
       return 0
     fi
-    if ! kafka_node_pid "$dir" >/dev/null; then
+    # Only "gone" counts as dead here: right after the fork, before exec, the process's
+    # cmdline is still the shell's, so kafka_node_pid's cmdline check would misfire.
+    if ! kill -0 "$(cat "$dir/broker.pid" 2>/dev/null)" 2>/dev/null; then
       tail -n 30 "$dir/server.log" >&2 2>/dev/null
       kafka_die "the broker in $dir exited during start-up (log: $dir/server.log)"
     fi
