@@ -127,7 +127,7 @@ std::optional<gateway::append_request> gateway::decide(const std::string& id, co
         }
         return std::nullopt;
     }
-    if (_uncertain.count(id) > 0) {
+    if (!_uncertain.empty() && _uncertain.count(id) > 0) {
         // An earlier attempt timed out: it may be in the log after all. Decide once the index has
         // reached the end of the log twice more (one end-of-log may predate this request).
         _deferred.push_back(deferred{posted, id, fp, producer, std::move(done), _eof_generation + 2,
@@ -170,7 +170,7 @@ void gateway::on_delivered(const append_request& req, result<ledger_coordinates>
                 it->second = indexed{req.fingerprint, offset, req.recorded_at};
                 inserted = true;
             }
-            _uncertain.erase(req.id);
+            if (!_uncertain.empty()) _uncertain.erase(req.id);
             if (inserted || it->second.offset == offset) {
                 append_outcome first;
                 first.status = append_status::created;
