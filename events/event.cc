@@ -32,6 +32,14 @@ std::string join(const std::string& path, std::string_view name) {
     return path.empty() ? std::string(name) : path + "." + std::string(name);
 }
 
+// Where a value sits ("data.artifact.digest"), spelled out only when a message needs it: the
+// happy path of decoding builds no path strings.
+struct field_path {
+    const std::string& parent;
+    std::string_view name;
+    [[nodiscard]] std::string str() const { return join(parent, name); }
+};
+
 const char* json_kind(const json& v) {
     switch (v.type()) {
         case json::value_t::null: return "null";
@@ -86,71 +94,73 @@ std::string choices_text(std::span<const std::string_view> choices) {
     return out;
 }
 
-std::optional<error> check_timestamp(const std::string& v, const std::string& where) {
+std::optional<error> check_timestamp(const std::string& v, const field_path& at) {
+    auto where = [&] { return at.str(); };
     const auto parsed = parse_rfc3339(v);
     switch (parsed.problem) {
         case time_problem::none: return std::nullopt;
         case time_problem::no_offset:
-            return make_error(errc::missing_offset, where,
-                              fmt::format("{} '{}' has no UTC offset; add Z or ±HH:MM (RFC 3339).", where, v));
+            return make_error(errc::missing_offset, where(),
+                              fmt::format("{} '{}' has no UTC offset; add Z or ±HH:MM (RFC 3339).", where(), v));
         case time_problem::out_of_range:
-            return make_error(errc::invalid_value, where, fmt::format("{} '{}' is not a real date and time.", where, v));
+            return make_error(errc::invalid_value, where(), fmt::format("{} '{}' is not a real date and time.", where(), v));
         case time_problem::malformed: break;
     }
-    return make_error(errc::invalid_value, where,
-                      fmt::format("{} '{}' is not an RFC 3339 time such as 2026-03-02T14:30:00+01:00.", where, v));
+    return make_error(errc::invalid_value, where(),
+                      fmt::format("{} '{}' is not an RFC 3339 time such as 2026-03-02T14:30:00+01:00.", where(), v));
 }
 
 // Checks a string value against its rule; for references, strips an optional "<kind>/" prefix.
-std::optional<error> check_string(const rule& r, std::string& v, const std::string& where) {
-    auto invalid = [&](std::string what) { return make_error(errc::invalid_value, where, std::move(what)); };
+std::optional<error> check_string(const rule& r, std::string& v, const field_path& at) {
+    auto where = [&] { return at.str(); };
+    auto invalid = [&](std::string what) { return make_error(errc::invalid_value, where(), std::move(what)); };
     switch (r.format) {
         case value_format::text:
-            if (v.empty()) return invalid(fmt::format("{} must not be empty.", where));
+            if (v.empty()) return invalid(fmt::format("{} must not be empty.", where()));
             return std::nullopt;
         case value_format::identifier:
             if (!valid_identifier(v))
-                return invalid(fmt::format("{} '{}' is not an id (1 to 128 characters, no spaces, no '/').", where, v));
+                return invalid(fmt::format("{} '{}' is not an id (1 to 128 characters, no spaces, no '/').", where(), v));
             return std::nullopt;
         case value_format::system:
             if (v != "*" && !valid_identifier(v))
-                return invalid(fmt::format("{} '{}' is not a system id or '*'.", where, v));
+                return invalid(fmt::format("{} '{}' is not a system id or '*'.", where(), v));
             return std::nullopt;
         case value_format::reference: {
             const std::string prefix = std::string(to_string(r.ref)) + "/";
             if (v.starts_with(prefix)) v.erase(0, prefix.size());
             if (!valid_identifier(v))
-                return invalid(fmt::format("{} '{}' is not a {} id.", where, v, to_string(r.ref)));
+                return invalid(fmt::format("{} '{}' is not a {} id.", where(), v, to_string(r.ref)));
             return std::nullopt;
         }
-        case value_format::timestamp: return check_timestamp(v, where);
+        case value_format::timestamp: return check_timestamp(v, at);
         case value_format::date:
-            if (!parse_date(v)) return invalid(fmt::format("{} '{}' is not a date YYYY-MM-DD.", where, v));
+            if (!parse_date(v)) return invalid(fmt::format("{} '{}' is not a date YYYY-MM-DD.", where(), v));
             return std::nullopt;
         case value_format::month:
-            if (!parse_month(v)) return invalid(fmt::format("{} '{}' is not a month YYYY-MM.", where, v));
+            if (!parse_month(v)) return invalid(fmt::format("{} '{}' is not a month YYYY-MM.", where(), v));
             return std::nullopt;
         case value_format::digest:
         case value_format::fingerprint:
             if (!v.starts_with("sha256:") || v.size() != 7 + 64 || !is_hex(std::string_view(v).substr(7)))
-                return invalid(fmt::format("{} must be \"sha256:\" followed by 64 hex digits.", where));
+                return invalid(fmt::format("{} must be \"sha256:\" followed by 64 hex digits.", where()));
             return std::nullopt;
         case value_format::public_key: {
             const auto raw = base64_decode(v);
             if (!raw || raw->size() != 32)
-                return invalid(fmt::format("{} must be the base64 of a 32-byte Ed25519 public key.", where));
+                return invalid(fmt::format("{} must be the base64 of a 32-byte Ed25519 public key.", where()));
             return std::nullopt;
         }
         case value_format::choice:
             if (std::find(r.choices.begin(), r.choices.end(), v) == r.choices.end())
-                return make_error(errc::not_in_enumeration, where,
-                                  fmt::format("{} '{}' is not one of {}.", where, v, choices_text(r.choices)));
+                return make_error(errc::not_in_enumeration, where(),
+                                  fmt::format("{} '{}' is not one of {}.", where(), v, choices_text(r.choices)));
             return std::nullopt;
         case value_format::percent:
         case value_format::boolean:
         case value_format::object: break;
     }
-    return invalid(fmt::format("{} has an unsupported rule.", where));
+    return invalid(fmt::format("{} has an unsupported rule.", where()));
 }
 
 template <typename T>
@@ -160,22 +170,23 @@ template <typename S, typename M>
 std::optional<error> decode_member(const json& obj, const std::string& path, const field<S, M>& f, S& out) {
     using traits = optional_traits<M>;
     using V = typename traits::value;
-    const std::string where = join(path, f.name);
+    const field_path at{path, f.name};
+    auto where = [&] { return at.str(); };
     const auto it = obj.find(std::string(f.name));
     if (it == obj.end() || it->is_null()) {
         if constexpr (traits::is_optional) {
             return std::nullopt;
         } else {
-            return make_error(errc::missing_field, where, fmt::format("{} is required.", where));
+            return make_error(errc::missing_field, where(), fmt::format("{} is required.", where()));
         }
     }
     auto wrong = [&](const char* want) {
-        return make_error(errc::wrong_type, where, fmt::format("{} must be {}, not {}.", where, want, json_kind(*it)));
+        return make_error(errc::wrong_type, where(), fmt::format("{} must be {}, not {}.", where(), want, json_kind(*it)));
     };
     if constexpr (std::is_same_v<V, std::string>) {
         if (!it->is_string()) return wrong("a string");
         std::string v = it->template get<std::string>();
-        if (auto e = check_string(f.r, v, where)) return e;
+        if (auto e = check_string(f.r, v, at)) return e;
         out.*(f.member) = std::move(v);
     } else if constexpr (std::is_same_v<V, bool>) {
         if (!it->is_boolean()) return wrong("true or false");
@@ -184,10 +195,10 @@ std::optional<error> decode_member(const json& obj, const std::string& path, con
         if (!it->is_number()) return wrong("a number");
         const double v = it->template get<double>();
         if (!(v > 0 && v <= 100))
-            return make_error(errc::invalid_value, where, fmt::format("{} must be a percentage above 0 and at most 100.", where));
+            return make_error(errc::invalid_value, where(), fmt::format("{} must be a percentage above 0 and at most 100.", where()));
         out.*(f.member) = v;
     } else {
-        auto nested = decode_object<V>(*it, where, "an " + std::string(f.name));
+        auto nested = decode_object<V>(*it, where(), "an " + std::string(f.name));
         if (!nested) return nested.error();
         out.*(f.member) = std::move(nested).value();
     }
@@ -497,7 +508,8 @@ result<event> decode_event(const json& posted, std::optional<timestamp> now) {
         return make_error(errc::invalid_value, "actor", fmt::format("actor '{}' is not an actor id.", env.actor));
     }
     env.occurred_at = LEDGER_TRY_VALUE(required_string(posted, "occurred_at"));
-    if (auto e = check_timestamp(env.occurred_at, "occurred_at")) return *e;
+    static const std::string top_level;
+    if (auto e = check_timestamp(env.occurred_at, field_path{top_level, "occurred_at"})) return *e;
     env.occurred = parse_rfc3339(env.occurred_at).at;
     if (now && env.occurred > *now + max_clock_skew) {
         return make_error(errc::occurred_in_future, "occurred_at",
