@@ -78,11 +78,6 @@ gateway::~gateway() {
     _producer.reset();  // flushes, then fails whatever is left
 }
 
-gateway::stats gateway::current_stats() const {
-    std::lock_guard lock(_mu);
-    return stats{_index.size(), _indexed_through, _in_flight.size()};
-}
-
 append_outcome gateway::outcome_for(const std::string& id, const indexed& entry,
                                     const events::sha256_digest& fp) const {
     append_outcome o;

@@ -67,13 +67,6 @@ public:
     /// Records `ev` (already validated) as posted by `producer`; `done` is called exactly once.
     void submit(const events::event& ev, const std::string& producer, completion done);
 
-    struct stats {
-        std::size_t ids_indexed = 0;
-        std::int64_t indexed_through = -1;  ///< highest offset the index has read
-        std::size_t in_flight = 0;
-    };
-    [[nodiscard]] stats current_stats() const;
-
 private:
     struct indexed {
         events::sha256_digest fingerprint;

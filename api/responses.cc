@@ -1,8 +1,6 @@
 #include "api/responses.h"
 
 namespace ledger::api {
-namespace {
-
 nlohmann::json error_body(const std::string& message, const std::string& field) {
     nlohmann::json body{{"error", message}};
     if (!field.empty()) {
@@ -10,8 +8,6 @@ nlohmann::json error_body(const std::string& message, const std::string& field) 
     }
     return body;
 }
-
-}  // namespace
 
 response json_response(http::status status, const nlohmann::json& body, bool keep_alive) {
     response res{status, 11};

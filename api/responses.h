@@ -9,6 +9,9 @@
 
 namespace ledger::api {
 
+/// {"error": message} plus "field" when it is not empty: the one shape of every error body.
+[[nodiscard]] nlohmann::json error_body(const std::string& message, const std::string& field = {});
+
 /// A JSON response with `status`, keeping the request's HTTP version and keep-alive.
 response json_response(const request& req, http::status status, const nlohmann::json& body);
 /// A JSON response without a request (for errors found before one was read).

@@ -12,6 +12,8 @@ namespace {
 
 using json = nlohmann::json;
 
+}  // namespace
+
 http::status status_of(append_status s) {
     switch (s) {
         case append_status::created: return http::status::created;
@@ -22,6 +24,8 @@ http::status status_of(append_status s) {
     return http::status::internal_server_error;
 }
 
+namespace {
+
 json body_of(const std::string& id, const append_outcome& o) {
     if (o.status == append_status::created || o.status == append_status::duplicate) {
         return json{{"id", id},
@@ -30,12 +34,12 @@ json body_of(const std::string& id, const append_outcome& o) {
                     {"offset", o.coordinates.offset.value()},
                     {"recorded_at", o.recorded_at}};
     }
-    json body{{"error", o.message}};
     if (o.status == append_status::conflict) {
-        body["field"] = "id";
+        auto body = error_body(o.message, "id");
         body["offset"] = o.coordinates.offset.value();
+        return body;
     }
-    return body;
+    return error_body(o.message);
 }
 
 // Who is asking: nullptr after answering 401/403 through `respond`.
@@ -63,20 +67,18 @@ const token* authorize_producer(const token_store& tokens, const request& req, c
 std::variant<events::event, refusal> check_event_body(std::string_view text, const token& tok) {
     auto parsed = events::parse_json(text);
     if (!parsed) {
-        return refusal{http::status::bad_request, json{{"error", parsed.error().message}}};
+        return refusal{http::status::bad_request, error_body(parsed.error().message)};
     }
     const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
     auto ev = events::decode_event(parsed.value(), now);
     if (!ev) {
-        json body{{"error", ev.error().message}};
-        if (!ev.error().field.empty()) body["field"] = ev.error().field;
-        return refusal{http::status::unprocessable_entity, body};
+        return refusal{http::status::unprocessable_entity, error_body(ev.error().message, ev.error().field)};
     }
     if (!tok.can_produce(ev.value().env.system)) {
         return refusal{http::status::forbidden,
-                       json{{"error", fmt::format("Token '{}' may not post events for system {}.", tok.name,
-                                                  ev.value().env.system)},
-                            {"field", "system"}}};
+                       error_body(fmt::format("Token '{}' may not post events for system {}.", tok.name,
+                                              ev.value().env.system),
+                                  "system")};
     }
     return std::move(ev).value();
 }

@@ -21,6 +21,9 @@ inline constexpr std::uint64_t max_batch_body = 16 * 1024 * 1024;
 /// The body limit for a request, by its target: batches may be larger.
 [[nodiscard]] std::uint64_t body_limit_for(const http::request_header<>& header);
 
+/// The HTTP status of an append outcome: 201 created, 200 duplicate, 409 conflict, 503 unavailable.
+[[nodiscard]] http::status status_of(append_status s);
+
 /// Why an event body was refused: the HTTP status (400, 422, 403) and the JSON body.
 struct refusal {
     http::status status;

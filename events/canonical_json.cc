@@ -75,7 +75,7 @@ void write_string(std::string& out, std::string_view s) {
 
 void write(std::string& out, const nlohmann::json& v);
 
-bool is_ascii(const std::string& s) {
+bool is_ascii(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
@@ -97,7 +97,7 @@ void write_object(std::string& out, const nlohmann::json::object_t& object,
     }
     for (const auto& [key, text] : extra) {
         members.push_back(member{key, nullptr, text});
-        ascii = ascii && is_ascii(std::string(key));
+        ascii = ascii && is_ascii(key);
     }
     if (ascii) {
         std::sort(members.begin(), members.end(), [](const member& a, const member& b) { return a.key < b.key; });

@@ -205,10 +205,11 @@ std::optional<error> decode_member(const json& obj, const std::string& path, con
     return std::nullopt;
 }
 
+// The JSON names of T's fields, in table order; made once per type.
 template <typename T>
-std::vector<std::string_view> field_names() {
-    std::vector<std::string_view> names;
-    std::apply([&](const auto&... f) { (names.push_back(f.name), ...); }, schema<T>::fields);
+const std::vector<std::string_view>& field_names() {
+    static const std::vector<std::string_view> names =
+        std::apply([](const auto&... f) { return std::vector<std::string_view>{f.name...}; }, schema<T>::fields);
     return names;
 }
 
@@ -240,7 +241,7 @@ result<T> decode_object(const json& j, const std::string& path, std::string_view
     if (!j.is_object()) {
         return make_error(errc::not_an_object, path, fmt::format("{} must be an object, not {}.", path, json_kind(j)));
     }
-    const auto names = field_names<T>();
+    const auto& names = field_names<T>();
     for (const auto& [key, value] : j.items()) {
         if (std::find(names.begin(), names.end(), key) == names.end()) {
             std::string known;

@@ -18,6 +18,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/gateway.h"
+#include "api/responses.h"
+#include "api/write_handlers.h"
 #include "apps/ledger/commands.h"
 #include "apps/ledger/options.h"
 #include "events/event.h"
@@ -99,6 +101,15 @@ struct line {
     std::string text;
 };
 
+// Reads the next line that holds an event, skipping blank ones; `number` counts every line.
+bool next_event_line(std::istream& in, std::string& text, std::size_t& number) {
+    while (std::getline(in, text)) {
+        ++number;
+        if (text.find_first_not_of(" \t\r") != std::string::npos) return true;
+    }
+    return false;
+}
+
 // Splits http://host:port into host and port.
 bool split_url(const std::string& url, std::string& host, std::string& port) {
     std::string rest = url;
@@ -177,9 +188,7 @@ int emit_http(const emit_options& o, std::istream& in, tally& t, progress& p) {
     std::size_t bytes = 0;
     std::string text;
     std::size_t number = 0;
-    while (std::getline(in, text)) {
-        ++number;
-        if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    while (next_event_line(in, text, number)) {
         bytes += text.size() + 1;
         batch.push_back(line{number, std::move(text)});
         if (batch.size() >= o.batch_size || bytes > 8 * 1024 * 1024) {
@@ -212,9 +221,7 @@ int emit_kafka(const emit_options& o, std::istream& in, tally& t, progress& p) {
     std::size_t outstanding = 0;
     std::string text;
     std::size_t number = 0;
-    while (std::getline(in, text)) {
-        ++number;
-        if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    while (next_event_line(in, text, number)) {
         auto parsed = events::parse_json(text);
         auto ev = parsed ? events::decode_event(parsed.value(), std::chrono::time_point_cast<std::chrono::microseconds>(
                                                                      std::chrono::system_clock::now()))
@@ -223,9 +230,7 @@ int emit_kafka(const emit_options& o, std::istream& in, tally& t, progress& p) {
         ++t.lines;
         if (!ev) {
             ++t.rejected;
-            json body{{"error", ev.error().message}};
-            if (!ev.error().field.empty()) body["field"] = ev.error().field;
-            report_rejection(number, parsed ? 422 : 400, body);
+            report_rejection(number, parsed ? 422 : 400, api::error_body(ev.error().message, ev.error().field));
             continue;
         }
         // Bounded: at most 10,000 events waiting for Kafka at once.
@@ -235,12 +240,9 @@ int emit_kafka(const emit_options& o, std::istream& in, tally& t, progress& p) {
         gw.submit(ev.value(), o.producer, [&, number](api::append_outcome out) {
             std::lock_guard l(mu);
             --outstanding;
-            const unsigned status = out.status == api::append_status::created     ? 201
-                                    : out.status == api::append_status::duplicate ? 200
-                                    : out.status == api::append_status::conflict  ? 409
-                                                                                   : 503;
+            const auto status = static_cast<unsigned>(api::status_of(out.status));
             count(t, status);
-            if (status >= 300) report_rejection(number, status, json{{"error", out.message}});
+            if (status >= 300) report_rejection(number, status, api::error_body(out.message));
             cv.notify_all();
         });
         lock.lock();
