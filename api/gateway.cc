@@ -22,12 +22,13 @@ append_outcome unavailable(std::string message) {
 
 }  // namespace
 
-gateway::gateway(gateway_options options) : _options(std::move(options)) {}
+gateway::gateway(gateway_options options) : _options(std::move(options)) { _index.reserve(1 << 20); }
 
 result<std::unique_ptr<gateway>> gateway::start(const gateway_options& options) {
     producers::producer_options popts;
     popts.brokers = options.brokers;
     popts.message_timeout = options.message_timeout;
+    popts.linger = options.linger;
     auto created = producers::producer::create(popts);
     if (!created) return created.error();
     std::unique_ptr<gateway> g(new gateway(options));

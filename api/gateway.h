@@ -41,6 +41,8 @@ struct gateway_options {
     std::string topic = "ledger.main";
     /// How long Kafka may take to acknowledge one event before the answer is 503. Default: 10 s.
     std::chrono::milliseconds message_timeout{10'000};
+    /// The producer's linger.ms. Default: 1 ms.
+    std::chrono::milliseconds linger{1};
     /// How long a retry of an id whose earlier attempt ended uncertain may wait for the index to
     /// catch up with the log before the answer is 503. Default: 15 s.
     std::chrono::milliseconds uncertain_wait{15'000};

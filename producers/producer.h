@@ -27,7 +27,7 @@ struct producer_options {
     /// Bounded so that a caller always gets an answer. Default: 10 s.
     std::chrono::milliseconds message_timeout{10'000};
     /// How long a record may wait to be batched with others. Default: 2 ms.
-    std::chrono::milliseconds linger{2};
+    std::chrono::milliseconds linger{1};
     /// Extra librdkafka properties. Anything that weakens idempotence or acks=all is refused.
     /// Default: none.
     kafka_properties extra;

@@ -22,6 +22,14 @@ void add_serving_flags(CLI::App& cmd, serving_options& o) {
         ->envname("LEDGER_LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->capture_default_str();
+    cmd.add_option("--http-threads", o.http_threads, "HTTP worker threads")
+        ->envname("LEDGER_HTTP_THREADS")
+        ->check(CLI::Range(1u, 64u))
+        ->capture_default_str();
+    cmd.add_option("--linger-ms", o.linger_ms, "Kafka producer linger.ms: how long a batch waits to fill")
+        ->envname("LEDGER_LINGER_MS")
+        ->check(CLI::Range(0u, 1000u))
+        ->capture_default_str();
 }
 
 bool set_log_level(const std::string& name) {

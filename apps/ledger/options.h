@@ -26,6 +26,10 @@ struct serving_options {
     std::string policy;
     /// Log level: trace, debug, info, warn, error. Default: info.
     std::string log_level = "info";
+    /// HTTP worker threads. Default: 2.
+    unsigned http_threads = 2;
+    /// How long the Kafka producer waits to fill a batch (linger.ms). Default: 1.
+    unsigned linger_ms = 1;
 
     /// The data directory with its default filled in.
     [[nodiscard]] std::string data_dir() const { return data.empty() ? "var/ledger/" + ledger : data; }

@@ -85,6 +85,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
     api::gateway_options gw_opts;
     gw_opts.brokers = o.brokers;
     gw_opts.topic = name.value().topic();
+    gw_opts.linger = std::chrono::milliseconds(o.linger_ms);
     if (const char* fault = std::getenv("LEDGER_FAULT"); fault && std::string_view(fault) == "exit_after_ack") {
         gw_opts.exit_after_ack = true;
         spdlog::warn("LEDGER_FAULT=exit_after_ack: this process exits after the next acknowledged event");
@@ -102,6 +103,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
 
     api::server_options server_opts;
     server_opts.listen = o.listen;
+    server_opts.threads = o.http_threads;
     server_opts.body_limit = api::max_event_body;
     server_opts.body_limit_for = api::body_limit_for;
     api::server http(server_opts, routes);

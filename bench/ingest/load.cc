@@ -13,6 +13,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <CLI/CLI.hpp>
@@ -37,6 +38,7 @@ struct config {
     std::size_t connections = 64;
     std::size_t batch = 0;  // 0: single POSTs
     std::string run_id;
+    double rate = 0;  // requests per second, 0: as fast as answers come
 };
 
 std::string event_json(const config& c, std::size_t n) {
@@ -54,11 +56,14 @@ struct shared_state {
     std::size_t ok = 0;
     std::size_t errors = 0;
     std::vector<double> latencies_ms;
+    std::vector<std::pair<double, double>> timeline;  // (sent, latency) in ms, with --timeline
+    bool keep_timeline = false;
+    clock_type::time_point started = clock_type::now();
 };
 
 class connection : public std::enable_shared_from_this<connection> {
 public:
-    connection(asio::io_context& io, shared_state& s) : _stream(io), _s(s) {}
+    connection(asio::io_context& io, shared_state& s) : _stream(io), _s(s), _timer(io) {}
 
     void start(const tcp::resolver::results_type& endpoints) {
         _stream.connect(endpoints);
@@ -73,6 +78,24 @@ private:
         const std::size_t count = std::min(per, _s.cfg.events - first);
         _s.next += count;
         _count = count;
+        if (_s.cfg.rate > 0) {
+            // Open loop: request k is due at started + k / rate. Latency counts from the due time,
+            // so a slow answer that delays later requests is not hidden (no coordinated omission).
+            const auto k = static_cast<double>(first / per);
+            _due = _s.started + std::chrono::duration_cast<clock_type::duration>(
+                                    std::chrono::duration<double>(k / _s.cfg.rate));
+            if (_due > clock_type::now()) {
+                _timer.expires_at(_due);
+                _timer.async_wait([self = shared_from_this(), first, count](beast::error_code ec) {
+                    if (!ec) self->send(first, count);
+                });
+                return;
+            }
+        }
+        send(first, count);
+    }
+
+    void send(std::size_t first, std::size_t count) {
         _req = {};
         _req.version(11);
         _req.method(http::verb::post);
@@ -88,6 +111,7 @@ private:
         _req.body() = std::move(body);
         _req.prepare_payload();
         _sent = clock_type::now();
+        if (_s.cfg.rate <= 0) _due = _sent;
         http::async_write(_stream, _req, [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) return self->fail(ec);
             self->_res = {};
@@ -101,7 +125,11 @@ private:
     void on_read(beast::error_code ec) {
         if (ec) return fail(ec);
         const auto res = _parser->release();
-        _s.latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - _sent).count());
+        _s.latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - _due).count());
+        if (_s.keep_timeline) {
+            _s.timeline.emplace_back(std::chrono::duration<double, std::milli>(_sent - _s.started).count(),
+                                     _s.latencies_ms.back());
+        }
         _s.done_events += _count;
         if (_s.cfg.batch == 0) {
             (res.result_int() == 201 || res.result_int() == 200) ? ++_s.ok : ++_s.errors;
@@ -136,7 +164,9 @@ private:
     http::response<http::string_body> _res;
     std::optional<http::response_parser<http::string_body>> _parser;
     shared_state& _s;
+    asio::steady_timer _timer;
     clock_type::time_point _sent;
+    clock_type::time_point _due;
     std::size_t _count = 0;
 };
 
@@ -158,6 +188,11 @@ int main(int argc, char** argv) {
     app.add_option("--connections", c.connections, "keep-alive connections");
     app.add_option("--batch", c.batch, "events per NDJSON batch (0: single POSTs)");
     app.add_option("--run-id", c.run_id, "8 hex digits making this run's ids unique")->required();
+    app.add_option("--rate", c.rate,
+                   "requests per second, paced (open loop; latency from each request's due time); "
+                   "0: as fast as answers come");
+    std::string timeline;
+    app.add_option("--timeline", timeline, "write one line per request to this file: sent_ms latency_ms");
     CLI11_PARSE(app, argc, argv);
     c.host = url.substr(0, url.rfind(':'));
     c.port = url.substr(url.rfind(':') + 1);
@@ -165,9 +200,11 @@ int main(int argc, char** argv) {
     asio::io_context io;
     tcp::resolver resolver(io);
     const auto endpoints = resolver.resolve(c.host, c.port);
-    shared_state s{c, 0, 0, 0, 0, {}};
+    shared_state s{c, 0, 0, 0, 0, {}, {}, false, clock_type::now()};
+    s.keep_timeline = !timeline.empty();
     s.latencies_ms.reserve(c.batch == 0 ? c.events : c.events / c.batch + 1);
     const auto started = clock_type::now();
+    s.started = started;
     std::vector<std::shared_ptr<connection>> conns;
     for (std::size_t i = 0; i < c.connections; ++i) {
         conns.push_back(std::make_shared<connection>(io, s));
@@ -182,6 +219,7 @@ int main(int argc, char** argv) {
     nlohmann::json out{{"mode", c.batch == 0 ? "single" : "batch"},
                        {"connections", c.connections},
                        {"batch", c.batch},
+                       {"rate", c.rate},
                        {"events", s.done_events},
                        {"ok", s.ok},
                        {"errors", s.errors},
@@ -191,5 +229,11 @@ int main(int argc, char** argv) {
                        {"p99_ms", percentile(s.latencies_ms, 0.99)},
                        {"record_bytes", record.size()}};
     std::printf("%s\n", out.dump().c_str());
+    if (!timeline.empty()) {
+        if (std::FILE* f = std::fopen(timeline.c_str(), "w")) {
+            for (const auto& [sent, latency] : s.timeline) std::fprintf(f, "%.3f %.3f\n", sent, latency);
+            std::fclose(f);
+        }
+    }
     return s.errors == 0 ? 0 : 1;
 }
