@@ -114,4 +114,24 @@ void write_txn::commit() {
     check("mdb_txn_commit", mdb_txn_commit(txn));
 }
 
+cursor::cursor(MDB_txn* txn, dbi db) { check("mdb_cursor_open", mdb_cursor_open(txn, db.handle, &_cursor)); }
+cursor::~cursor() { mdb_cursor_close(_cursor); }
+
+bool cursor::move(MDB_cursor_op op, std::string_view key) {
+    if (op == MDB_SET_RANGE) _key = as_val(key);
+    const int rc = mdb_cursor_get(_cursor, &_key, &_value, op);
+    if (rc == MDB_NOTFOUND) return false;
+    check("mdb_cursor_get", rc);
+    return true;
+}
+bool cursor::seek(std::string_view key) { return move(MDB_SET_RANGE, key); }
+bool cursor::first() { return move(MDB_FIRST); }
+bool cursor::last() { return move(MDB_LAST); }
+bool cursor::next() { return move(MDB_NEXT); }
+bool cursor::prev() { return move(MDB_PREV); }
+std::string_view cursor::key() const noexcept { return {static_cast<const char*>(_key.mv_data), _key.mv_size}; }
+std::string_view cursor::value() const noexcept {
+    return {static_cast<const char*>(_value.mv_data), _value.mv_size};
+}
+
 }  // namespace ledger::projections

@@ -103,4 +103,29 @@ private:
     MDB_txn* _txn = nullptr;
 };
 
+/// A cursor over one database, inside a read or write transaction (which must outlive it).
+/// Keys are ordered bytewise.
+class cursor {
+public:
+    cursor(MDB_txn* txn, dbi db);
+    ~cursor();
+    cursor(const cursor&) = delete;
+    cursor& operator=(const cursor&) = delete;
+
+    /// Positions at the first key >= `key`; false if there is none.
+    bool seek(std::string_view key);
+    bool first();
+    bool last();
+    bool next();
+    bool prev();
+    [[nodiscard]] std::string_view key() const noexcept;
+    [[nodiscard]] std::string_view value() const noexcept;
+
+private:
+    bool move(MDB_cursor_op op, std::string_view key = {});
+    MDB_cursor* _cursor = nullptr;
+    MDB_val _key{};
+    MDB_val _value{};
+};
+
 }  // namespace ledger::projections

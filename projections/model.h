@@ -1,0 +1,200 @@
+#pragma once
+// What the read models store, encoded with cereal (binary archive, each class versioned), and
+// the byte layout of their keys. LMDB orders keys bytewise, so numbers in keys are big endian
+// and signed times have their sign bit flipped.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+namespace ledger::projections {
+
+/// The read models' format. A data directory written by another format is refused.
+inline constexpr std::uint32_t format_version = 1;
+
+/// What one offset of the log holds.
+enum class record_kind : std::uint8_t {
+    event = 0,        ///< a valid event, applied
+    duplicate = 1,    ///< a valid event whose id was applied at an earlier offset: not applied again
+    undecodable = 2,  ///< not a ledger event: quarantined with the finding undecodable_record
+};
+
+/// One offset of the log: the record's exact bytes and its place in the chain.
+struct log_row {
+    record_kind kind = record_kind::event;
+    std::string bytes;         ///< the Kafka record value, exactly
+    std::string content_hash;  ///< 32 bytes
+    std::string chain_hash;    ///< 32 bytes
+    std::string entity;        ///< empty unless kind == event
+    std::uint64_t seq = 0;     ///< position in the entity, for kind == event
+    std::int64_t occurred_us = 0;
+    std::int64_t recorded_us = 0;
+    std::string problem;       ///< why it is undecodable, or which offset holds the original
+
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(kind, bytes, content_hash, chain_hash, entity, seq, occurred_us, recorded_us, problem);
+    }
+};
+
+/// The status of one entity after the events applied to it so far.
+struct entity_record {
+    std::string entity;
+    std::string system;
+    std::string state;
+    std::uint64_t seq = 0;
+    std::int64_t last_offset = -1;
+    std::string last_event_id;
+    std::string last_type;
+    std::int64_t last_occurred_us = 0;
+    /// The fields that matter, by name (digests, the route's window, the key's not_after...).
+    std::map<std::string, std::string> fields;
+    /// Facts the rules need: e.g. "approved_start", "approved_production", "closed".
+    std::set<std::string> flags;
+    /// Actors who deployed this change (four eyes).
+    std::set<std::string> deployers;
+    /// Times the rules need, in µs since the epoch (e.g. "activated", "revoked", "not_after").
+    std::map<std::string, std::int64_t> times;
+
+    [[nodiscard]] bool has(const std::string& flag) const { return flags.count(flag) > 0; }
+    [[nodiscard]] std::optional<std::string> field(const std::string& name) const {
+        const auto it = fields.find(name);
+        return it == fields.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    [[nodiscard]] std::optional<std::int64_t> time(const std::string& name) const {
+        const auto it = times.find(name);
+        return it == times.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+    }
+
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(entity, system, state, seq, last_offset, last_event_id, last_type, last_occurred_us, fields, flags,
+          deployers, times);
+    }
+};
+
+/// A role held by an actor (role.granted ... role.revoked), times in µs of occurred_at.
+struct grant {
+    std::string role;
+    std::string system;  ///< or "*"
+    std::int64_t from_us = 0;
+    std::optional<std::int64_t> until_us;    ///< valid_until
+    std::optional<std::int64_t> revoked_us;  ///< when a role.revoked ended it
+
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(role, system, from_us, until_us, revoked_us);
+    }
+};
+
+struct grants {
+    std::vector<grant> items;
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(items);
+    }
+};
+
+/// A compliance finding (domain.md 3.2), raised by the event at `offset`.
+struct finding_row {
+    std::string finding;
+    std::string entity;
+    std::string system;
+    std::string event_id;
+    std::int64_t offset = 0;
+    std::string detail;
+    std::int64_t occurred_us = 0;
+    std::string severity = "violation";  ///< or "info" (emergency_change)
+
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(finding, entity, system, event_id, offset, detail, occurred_us, severity);
+    }
+};
+
+/// A signed checkpoint: the ledger's Ed25519 signature over the canonical JSON
+/// {"chain_hash","ledger","offset"} (hex hash, decimal offset).
+struct checkpoint_row {
+    std::int64_t offset = 0;
+    std::string chain_hash;  ///< 32 bytes
+    std::string public_key;  ///< 32 bytes
+    std::string signature;   ///< 64 bytes
+    std::string signed_at;   ///< RFC 3339 UTC
+
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(offset, chain_hash, public_key, signature, signed_at);
+    }
+};
+
+template <typename T>
+[[nodiscard]] std::string encode(const T& value) {
+    std::ostringstream out(std::ios::binary);
+    {
+        cereal::BinaryOutputArchive archive(out);
+        archive(value);
+    }
+    return std::move(out).str();
+}
+
+/// Throws cereal::Exception on bytes that are not a T.
+template <typename T>
+[[nodiscard]] T decode(std::string_view bytes) {
+    std::istringstream in(std::string(bytes), std::ios::binary);
+    cereal::BinaryInputArchive archive(in);
+    T value;
+    archive(value);
+    return value;
+}
+
+// ---- keys ----
+
+/// 8 bytes big endian.
+[[nodiscard]] inline std::string be64(std::uint64_t v) {
+    std::string out(8, '\0');
+    for (int i = 7; i >= 0; --i) {
+        out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+        v >>= 8;
+    }
+    return out;
+}
+[[nodiscard]] inline std::uint64_t read_be64(std::string_view bytes) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+    return v;
+}
+/// A signed time as a key that sorts in time order.
+[[nodiscard]] inline std::string time_key(std::int64_t us) {
+    return be64(static_cast<std::uint64_t>(us) ^ (std::uint64_t{1} << 63));
+}
+[[nodiscard]] inline std::int64_t read_time_key(std::string_view bytes) {
+    return static_cast<std::int64_t>(read_be64(bytes) ^ (std::uint64_t{1} << 63));
+}
+/// `name` NUL then 8 bytes: a prefix that cannot run into a longer name.
+[[nodiscard]] inline std::string prefixed(std::string_view name, std::uint64_t n) {
+    std::string out(name);
+    out.push_back('\0');
+    out += be64(n);
+    return out;
+}
+
+}  // namespace ledger::projections
+
+CEREAL_CLASS_VERSION(ledger::projections::log_row, 1)
+CEREAL_CLASS_VERSION(ledger::projections::entity_record, 1)
+CEREAL_CLASS_VERSION(ledger::projections::grant, 1)
+CEREAL_CLASS_VERSION(ledger::projections::grants, 1)
+CEREAL_CLASS_VERSION(ledger::projections::finding_row, 1)
+CEREAL_CLASS_VERSION(ledger::projections::checkpoint_row, 1)

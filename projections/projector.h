@@ -1,0 +1,56 @@
+#pragma once
+// Applies records of the log to the read models, in ledger order, a batch per LMDB write
+// transaction: the views, the applied offset and the chain head commit together, so a crash
+// anywhere loses nothing and applies nothing twice.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "events/error.h"
+#include "projections/model.h"
+#include "projections/store.h"
+
+namespace ledger::projections {
+
+/// One record of the log as read from Kafka.
+struct raw_record {
+    std::int64_t offset = 0;
+    std::string payload;
+};
+
+struct projector_options {
+    /// A checkpoint at every offset that is a multiple of this minus one (1,000 events)...
+    std::int64_t checkpoint_every = 1000;
+    /// ... and at the end of a batch when this long has passed since the last one.
+    std::chrono::milliseconds checkpoint_interval{10'000};
+};
+
+struct batch_result {
+    std::size_t applied = 0;     ///< records newly applied (events, duplicates, undecodable)
+    std::size_t skipped = 0;     ///< records at offsets already applied (a re-read after restart)
+    std::vector<checkpoint_row> checkpoints;  ///< signed in this batch, to publish
+    head after;
+};
+
+class projector {
+public:
+    projector(store& s, projector_options options = {});
+
+    /// Applies `records` (ascending offsets) in one transaction, retrying after growing the map
+    /// on MDB_MAP_FULL. Records before the head are skipped. A record past the head (a gap) stops
+    /// the batch: what came before it is committed, then errc::offset_gap is returned.
+    [[nodiscard]] result<batch_result> apply(const std::vector<raw_record>& records);
+
+    /// The canonical JSON a checkpoint signs.
+    [[nodiscard]] static std::string checkpoint_message(const std::string& topic, std::int64_t offset,
+                                                        const std::string& chain_hash_hex);
+
+private:
+    store& _store;
+    projector_options _options;
+    std::chrono::steady_clock::time_point _last_checkpoint = std::chrono::steady_clock::now();
+};
+
+}  // namespace ledger::projections

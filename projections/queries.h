@@ -1,0 +1,47 @@
+#pragma once
+// The questions of domain.md section 1, answered from the read models as JSON in the shapes of
+// interface.md. Every function takes one read transaction, so an answer is one snapshot.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "events/hash.h"
+#include "projections/store.h"
+
+namespace ledger::projections {
+
+/// Status of one entity ("<kind>/<id>"), as of a world time (µs; nullopt: everything applied).
+/// nullopt if the entity has no event (by that time).
+[[nodiscard]] std::optional<nlohmann::json> entity_status(store& s, const std::string& entity,
+                                                          std::optional<std::int64_t> as_of_us);
+
+/// The events of one entity, in ledger order: {"events":[...]}.
+[[nodiscard]] nlohmann::json entity_trail(store& s, const std::string& entity);
+/// The events an actor did, in ledger order.
+[[nodiscard]] nlohmann::json actor_trail(store& s, const std::string& actor);
+/// The events of one system, in ledger order.
+[[nodiscard]] nlohmann::json system_trail(store& s, const std::string& system);
+
+/// Events whose occurred_at lies in [from, to] (µs), optionally of one system, in ledger order.
+[[nodiscard]] nlohmann::json timeline(store& s, std::int64_t from_us, std::int64_t to_us, const std::string& system);
+
+struct finding_filter {
+    std::string system;
+    std::string finding;
+    std::optional<std::int64_t> since_us;  ///< occurred_at >= since
+    std::optional<std::int64_t> until_us;  ///< occurred_at <= until
+};
+/// {"findings":[{"finding","entity","system","event_id","offset","detail",...}]}, in ledger order.
+[[nodiscard]] nlohmann::json findings(store& s, const finding_filter& filter);
+
+/// One SHA-256 over the whole deterministic content of the read models (everything but the
+/// checkpoints, which carry signing times, and the data directory's own key), as hex.
+[[nodiscard]] std::string digest(store& s);
+
+/// The event at `offset` as reads show it, or nullopt.
+[[nodiscard]] std::optional<nlohmann::json> event_at(store& s, std::int64_t offset);
+
+}  // namespace ledger::projections
