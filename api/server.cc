@@ -161,6 +161,9 @@ private:
     // Writes `res`; `counted` says the response ends a request that on_body counted.
     void write(response res, bool counted) {
         auto msg = std::make_shared<response>(std::move(res));
+        if (const auto code = msg->result_int(); code < _stats->responses_by_status.size()) {
+            ++_stats->responses_by_status[code];
+        }
         if (!counted) {
             msg->keep_alive(false);
         }

@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP/1.1 server: listener, sessions, limits and deadlines.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -55,6 +56,8 @@ struct server_stats {
     std::atomic<std::uint64_t> connections_open{0};
     std::atomic<std::uint64_t> connections_refused{0};
     std::atomic<std::uint64_t> requests_in_flight{0};
+    /// Responses sent, by HTTP status code (100..599).
+    std::array<std::atomic<std::uint64_t>, 600> responses_by_status{};
 };
 
 class server {

@@ -21,6 +21,7 @@
 #include "api/responses.h"
 #include "api/write_handlers.h"
 #include "apps/ledger/commands.h"
+#include "apps/ledger/http_client.h"
 #include "apps/ledger/options.h"
 #include "events/event.h"
 #include "events/ledger_name.h"
@@ -108,18 +109,6 @@ bool next_event_line(std::istream& in, std::string& text, std::size_t& number) {
         if (text.find_first_not_of(" \t\r") != std::string::npos) return true;
     }
     return false;
-}
-
-// Splits http://host:port into host and port.
-bool split_url(const std::string& url, std::string& host, std::string& port) {
-    std::string rest = url;
-    if (rest.starts_with("http://")) rest = rest.substr(7);
-    else if (rest.find("://") != std::string::npos) return false;
-    if (const auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
-    const auto colon = rest.rfind(':');
-    host = colon == std::string::npos ? rest : rest.substr(0, colon);
-    port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
-    return !host.empty() && !port.empty();
 }
 
 int emit_http(const emit_options& o, std::istream& in, tally& t, progress& p) {

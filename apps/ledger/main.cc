@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
     int exit_code = ledger::app::exit_ok;
     ledger::app::add_run_command(app, exit_code);
     ledger::app::add_gateway_command(app, exit_code);
+    ledger::app::add_project_command(app, exit_code);
+    ledger::app::add_query_command(app, exit_code);
+    ledger::app::add_read_commands(app, exit_code);
+    ledger::app::add_replay_command(app, exit_code);
     ledger::app::add_emit_command(app, exit_code);
 
     try {

@@ -16,4 +16,18 @@ void add_gateway_command(CLI::App& app, int& exit_code) {
                         role::gateway);
 }
 
+void add_project_command(CLI::App& app, int& exit_code) {
+    add_serving_command(app, exit_code, "project",
+                        "Run the projector alone: keep the read models in --data current with the ledger topic "
+                        "(HTTP: health and metrics only).",
+                        role::project);
+}
+
+void add_query_command(CLI::App& app, int& exit_code) {
+    add_serving_command(app, exit_code, "query",
+                        "Run a query node: project the ledger into its own --data and serve the read API. "
+                        "Several query nodes may project the same ledger.",
+                        role::query);
+}
+
 }  // namespace ledger::app

@@ -9,6 +9,13 @@
 
 #include "api/gateway.h"
 #include "api/health.h"
+#include "api/read_handlers.h"
+#include "consumers/projector_runner.h"
+#include "events/canonical_json.h"
+#include "events/ed25519.h"
+#include "events/hash.h"
+#include "projections/store.h"
+#include "producers/producer.h"
 #include "api/server.h"
 #include "api/tokens.h"
 #include "api/write_handlers.h"
@@ -29,7 +36,32 @@ sigset_t block_stop_signals() {
     return set;
 }
 
-const char* role_name(role r) { return r == role::run ? "run" : "gateway"; }
+const char* role_name(role r) {
+    switch (r) {
+        case role::run: return "run";
+        case role::gateway: return "gateway";
+        case role::project: return "project";
+        case role::query: return "query";
+    }
+    return "run";
+}
+
+bool writes(role r) { return r == role::run || r == role::gateway; }
+bool projects(role r) { return r != role::gateway; }
+bool reads(role r) { return r == role::run || r == role::query; }
+
+/// The Kafka record of a checkpoint: canonical JSON anyone can check with the public key.
+std::string checkpoint_record(const std::string& topic, const projections::checkpoint_row& cp) {
+    auto hex = [](const std::string& b) {
+        return events::to_hex(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
+    };
+    return events::canonicalize(nlohmann::json{{"ledger", topic},
+                                               {"offset", cp.offset},
+                                               {"chain_hash", hex(cp.chain_hash)},
+                                               {"public_key", events::base64_encode(cp.public_key)},
+                                               {"signature", events::base64_encode(cp.signature)},
+                                               {"signed_at", cp.signed_at}});
+}
 
 }  // namespace
 
@@ -82,6 +114,8 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         return exit_failure;
     }
 
+    std::shared_ptr<api::gateway> gateway;
+    if (writes(r)) {
     api::gateway_options gw_opts;
     gw_opts.brokers = o.brokers;
     gw_opts.topic = name.value().topic();
@@ -95,18 +129,96 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         fmt::print(stderr, "{}: {}\n", cmd, gw.error().message);
         return exit_failure;
     }
-    std::shared_ptr<api::gateway> gateway = std::move(gw).value();
+    gateway = std::move(gw).value();
+    }
+
+    // The projector: its own data directory (locked), checkpoints published to Kafka.
+    std::shared_ptr<projections::store> store;
+    std::shared_ptr<consumers::projector_runner> runner;
+    std::shared_ptr<producers::producer> checkpoint_producer;
+    if (projects(r)) {
+        auto opened = projections::store::open(o.data_dir(), name.value().topic(), true);
+        if (!opened) {
+            fmt::print(stderr, "{}: --data: {}\n", cmd, opened.error().message);
+            return exit_failure;
+        }
+        store = std::move(opened).value();
+        const auto cp_topic = name.value().checkpoint_topic();
+        if (auto t = producers::ensure_ledger_topic(topic_opts, cp_topic); !t) {
+            spdlog::warn("checkpoints will not be published: {}", t.error().message);
+        } else {
+            producers::producer_options popts;
+            popts.brokers = o.brokers;
+            if (auto p = producers::producer::create(popts)) checkpoint_producer = std::move(p).value();
+        }
+        consumers::runner_options ropts;
+        ropts.reader.brokers = o.brokers;
+        const auto topic_name = name.value().topic();
+        ropts.on_checkpoint = [checkpoint_producer, cp_topic, topic_name](const projections::checkpoint_row& cp) {
+            if (!checkpoint_producer) return;
+            checkpoint_producer->append(cp_topic, std::to_string(cp.offset), checkpoint_record(topic_name, cp),
+                                        [offset = cp.offset](result<ledger_coordinates> done) {
+                                            if (!done) {
+                                                spdlog::warn("checkpoint at offset {} not published: {}", offset,
+                                                             done.error().message);
+                                            }
+                                        });
+        };
+        runner = std::make_shared<consumers::projector_runner>(*store, ropts);
+        runner->start();
+        spdlog::info("ledger {}: projecting into {} from offset {}", name.value().str(), o.data_dir(),
+                     runner->status().next_offset);
+    }
 
     auto routes = std::make_shared<api::router>();
-    api::add_health_routes(*routes, api::node_info{name.value().str(), name.value().topic(), "0.1.0", role_name(r)});
-    api::add_write_routes(*routes, gateway, tokens);
+    api::node_info info{name.value().str(), name.value().topic(), "0.1.0", role_name(r), std::chrono::steady_clock::now(),
+                        {}};
+    if (runner) {
+        info.projector = [runner] {
+            const auto st = runner->status();
+            nlohmann::json j{{"state", consumers::to_string(st.state)},
+                             {"applied_offset", st.next_offset - 1},
+                             {"end_offset", st.end_offset},
+                             {"lag", st.end_offset < 0 ? 0 : std::max<std::int64_t>(0, st.end_offset - st.next_offset)}};
+            if (!st.error.empty()) j["error"] = st.error;
+            return j;
+        };
+    }
+    api::add_health_routes(*routes, info);
+    if (gateway) api::add_write_routes(*routes, gateway, tokens);
+    std::shared_ptr<api::server> http_holder;
+    std::function<std::string()> http_metrics = [&http_holder]() {
+        std::string out = "# HELP ledger_http_responses_total HTTP responses by status.\n"
+                          "# TYPE ledger_http_responses_total counter\n";
+        if (!http_holder) return out;
+        const auto& stats = http_holder->stats();
+        for (std::size_t code = 100; code < stats.responses_by_status.size(); ++code) {
+            if (const auto n = stats.responses_by_status[code].load()) {
+                out += fmt::format("ledger_http_responses_total{{status=\"{}\"}} {}\n", code, n);
+            }
+        }
+        out += fmt::format("ledger_http_connections_open {}\n", stats.connections_open.load());
+        return out;
+    };
+    if (store) {
+        api::read_options read_opts;
+        read_opts.brokers = o.brokers;
+        if (reads(r)) {
+            api::add_read_routes(*routes, api::read_source{store, runner}, tokens, read_opts, http_metrics);
+        } else {
+            // project: metrics without the read API
+            auto none = std::make_shared<api::token_store>();
+            api::add_read_routes(*routes, api::read_source{store, runner}, none, read_opts, http_metrics);
+        }
+    }
 
     api::server_options server_opts;
     server_opts.listen = o.listen;
     server_opts.threads = o.http_threads;
     server_opts.body_limit = api::max_event_body;
     server_opts.body_limit_for = api::body_limit_for;
-    api::server http(server_opts, routes);
+    http_holder = std::make_shared<api::server>(server_opts, routes);
+    api::server& http = *http_holder;
     if (auto started = http.start(); !started) {
         fmt::print(stderr, "{}: --listen: {}\n", cmd, started.error().message);
         return exit_failure;
@@ -120,6 +232,8 @@ int serve(const serving_options& o, role r, bool tokens_given) {
     spdlog::info("ledger {}: {} received, stopping", name.value().str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
     http.stop();       // answers requests in flight first (up to 5 s)
     gateway.reset();   // then flushes what Kafka has not acknowledged yet
+    if (runner) runner->stop();  // the batch in hand commits whole or not at all
+    checkpoint_producer.reset();
     spdlog::info("ledger {}: stopped", name.value().str());
     return exit_ok;
 }
@@ -129,9 +243,11 @@ void add_serving_command(CLI::App& app, int& exit_code, const char* name, const 
     auto* cmd = app.add_subcommand(name, description);
     cmd->footer(
         "Makes sure the topic ledger.<name> exists with one partition and settings that never delete or\n"
-        "compact audit data (refusing, with exit code 1, a topic that would), indexes the event ids\n"
-        "already in it, then serves HTTP until SIGINT or SIGTERM. Every flag can also be set as\n"
-        "LEDGER_<NAME>, e.g. LEDGER_BROKERS.");
+        "compact audit data (refusing, with exit code 1, a topic that would), then serves HTTP until\n"
+        "SIGINT or SIGTERM. The gateway indexes the event ids already in the log first; the projector\n"
+        "applies the log into --data from the offset it stored there (one projector per directory),\n"
+        "signing a checkpoint every 1,000 events or 10 s (also published to ledger.<name>.checkpoints).\n"
+        "Every flag can also be set as LEDGER_<NAME>, e.g. LEDGER_BROKERS.");
     add_serving_flags(*cmd, *options);
     cmd->callback([options, &exit_code, cmd, r] {
         exit_code = serve(*options, r, cmd->get_option("--tokens")->count() > 0);

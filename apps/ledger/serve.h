@@ -7,7 +7,9 @@
 
 namespace ledger::app {
 
-enum class role { run, gateway };
+/// run: gateway, projector and reads; gateway: writes only; project: projector only (health and
+/// metrics); query: projector and reads.
+enum class role { run, gateway, project, query };
 
 /// Serves until SIGINT or SIGTERM. Returns the process exit code.
 int serve(const serving_options& options, role r, bool tokens_given);

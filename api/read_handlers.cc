@@ -1,0 +1,306 @@
+#include "api/read_handlers.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "api/responses.h"
+#include "events/time.h"
+#include "projections/queries.h"
+
+namespace ledger::api {
+namespace {
+
+using nlohmann::json;
+
+/// Holds requests that asked for min_offset until the projector has applied it or time is up.
+/// One thread checks them, so no I/O thread ever blocks.
+class offset_waiter {
+public:
+    explicit offset_waiter(std::shared_ptr<consumers::projector_runner> runner) : _runner(std::move(runner)) {
+        _thread = std::jthread([this](std::stop_token st) { loop(st); });
+    }
+    ~offset_waiter() {
+        _thread.request_stop();
+        _cv.notify_all();
+    }
+    void add(std::int64_t offset, std::chrono::steady_clock::time_point deadline, std::function<void(bool)> done) {
+        std::lock_guard lock(_mu);
+        _pending.push_back(pending{offset, deadline, std::move(done)});
+        _cv.notify_all();
+    }
+
+private:
+    struct pending {
+        std::int64_t offset;
+        std::chrono::steady_clock::time_point deadline;
+        std::function<void(bool)> done;
+    };
+    void loop(std::stop_token st) {
+        while (!st.stop_requested()) {
+            std::vector<std::pair<std::function<void(bool)>, bool>> ready;
+            {
+                std::unique_lock lock(_mu);
+                _cv.wait_for(lock, std::chrono::milliseconds(20));
+                const auto now = std::chrono::steady_clock::now();
+                const auto applied = _runner ? _runner->status().next_offset : 0;
+                std::erase_if(_pending, [&](pending& p) {
+                    if (applied > p.offset) {
+                        ready.emplace_back(std::move(p.done), true);
+                        return true;
+                    }
+                    if (now >= p.deadline) {
+                        ready.emplace_back(std::move(p.done), false);
+                        return true;
+                    }
+                    return false;
+                });
+            }
+            for (auto& [done, ok] : ready) done(ok);
+        }
+        std::lock_guard lock(_mu);
+        for (auto& p : _pending) p.done(false);
+        _pending.clear();
+    }
+    std::shared_ptr<consumers::projector_runner> _runner;
+    std::mutex _mu;
+    std::condition_variable _cv;
+    std::vector<pending> _pending;
+    std::jthread _thread;
+};
+
+struct context {
+    read_source source;
+    std::shared_ptr<const token_store> tokens;
+    read_options options;
+    std::function<std::string()> extra_metrics;
+    std::unique_ptr<offset_waiter> waiter;
+};
+
+bool authorize_reader(const context& c, const request& req, const responder& respond) {
+    const auto header = req[http::field::authorization];
+    const token* tok = c.tokens->authenticate_header(std::string_view(header.data(), header.size()));
+    if (tok == nullptr) {
+        auto res = error_response(req, http::status::unauthorized,
+                                  header.empty() ? "An Authorization: Bearer <token> header is required."
+                                                 : "The token is not valid.");
+        res.set(http::field::www_authenticate, "Bearer");
+        respond(std::move(res));
+        return false;
+    }
+    if (!tok->can_read()) {
+        respond(error_response(req, http::status::forbidden,
+                               fmt::format("Token '{}' may not read (it has no read scope).", tok->name)));
+        return false;
+    }
+    return true;
+}
+
+response bad_parameter(const request& req, const std::string& name, const std::string& problem) {
+    return json_response(req, http::status::bad_request, error_body(problem, name));
+}
+
+/// Optional time parameter: true and sets `out` (or leaves it empty); false after answering 400.
+bool time_param(const request& req, const request_context& ctx, const char* name, std::optional<std::int64_t>& out,
+                const responder& respond) {
+    const auto it = ctx.query.find(name);
+    if (it == ctx.query.end() || it->second.empty()) return true;
+    out = parse_query_time(it->second);
+    if (!out) {
+        respond(bad_parameter(req, name,
+                              fmt::format("{} must be an RFC 3339 time with offset, e.g. 2026-03-02T14:32:00+01:00; "
+                                          "got '{}'.",
+                                          name, it->second)));
+        return false;
+    }
+    return true;
+}
+
+/// Wraps a read: authorizes, honours min_offset, then runs `body` (which responds).
+handler read_route(std::shared_ptr<context> c,
+                   std::function<void(request&, const request_context&, const responder&)> body) {
+    return [c, body = std::move(body)](request&& req, const request_context& ctx, responder respond) {
+        if (!authorize_reader(*c, req, respond)) return;
+        std::int64_t min_offset = -1;
+        if (const auto it = ctx.query.find("min_offset"); it != ctx.query.end()) {
+            try {
+                std::size_t used = 0;
+                min_offset = std::stoll(it->second, &used);
+                if (used != it->second.size() || min_offset < 0) throw std::invalid_argument("min_offset");
+            } catch (const std::exception&) {
+                respond(bad_parameter(req, "min_offset",
+                                      fmt::format("min_offset must be an offset (0, 1, ...); got '{}'.", it->second)));
+                return;
+            }
+        }
+        const bool applied = min_offset < 0 || (c->source.runner ? c->source.runner->status().next_offset > min_offset
+                                                                 : c->source.store->current_head().next_offset > min_offset);
+        if (applied) {
+            try {
+                body(req, ctx, respond);
+            } catch (const std::exception& e) {
+                spdlog::error("read {} failed: {}", std::string(req.target()), e.what());
+                respond(error_response(req, http::status::internal_server_error, "Internal error reading the read models."));
+            }
+            return;
+        }
+        if (!c->source.runner) {
+            respond(error_response(req, http::status::gateway_timeout,
+                                   fmt::format("The read models end before offset {} and nothing projects into them.",
+                                               min_offset)));
+            return;
+        }
+        auto shared_req = std::make_shared<request>(std::move(req));
+        auto shared_ctx = std::make_shared<request_context>(ctx);
+        c->waiter->add(min_offset, std::chrono::steady_clock::now() + c->options.min_offset_wait,
+                       [c, body, shared_req, shared_ctx, respond, min_offset](bool ok) {
+                           if (!ok) {
+                               respond(error_response(
+                                   *shared_req, http::status::gateway_timeout,
+                                   fmt::format("The read models did not reach offset {} within {} ms; applied through {}.",
+                                               min_offset, c->options.min_offset_wait.count(),
+                                               c->source.runner->status().next_offset - 1)));
+                               return;
+                           }
+                           try {
+                               body(*shared_req, *shared_ctx, respond);
+                           } catch (const std::exception& e) {
+                               respond(error_response(*shared_req, http::status::internal_server_error,
+                                                      "Internal error reading the read models."));
+                           }
+                       });
+    };
+}
+
+std::string metrics_text(const context& c) {
+    std::string out;
+    const auto head = c.source.store->current_head();
+    out += "# HELP ledger_applied_offset Highest offset applied to the read models (-1: none).\n"
+           "# TYPE ledger_applied_offset gauge\n";
+    out += fmt::format("ledger_applied_offset {}\n", head.next_offset - 1);
+    out += "# HELP ledger_records_total Records of the log in the read models.\n# TYPE ledger_records_total counter\n";
+    out += fmt::format("ledger_records_total {}\n", head.records);
+    if (c.source.runner) {
+        const auto st = c.source.runner->status();
+        const auto lag = st.end_offset < 0 ? 0 : std::max<std::int64_t>(0, st.end_offset - st.next_offset);
+        out += "# HELP ledger_applied_events_total Records applied by this process.\n"
+               "# TYPE ledger_applied_events_total counter\n";
+        out += fmt::format("ledger_applied_events_total {}\n", st.applied_records);
+        out += "# HELP ledger_projector_lag Records in Kafka not yet applied.\n# TYPE ledger_projector_lag gauge\n";
+        out += fmt::format("ledger_projector_lag {}\n", lag);
+        out += "# HELP ledger_apply_latency_seconds Apply time per record in the last batch.\n"
+               "# TYPE ledger_apply_latency_seconds gauge\n";
+        out += fmt::format("ledger_apply_latency_seconds {:.9f}\n", st.last_apply_ms / 1000.0);
+        out += "# HELP ledger_checkpoints_total Checkpoints signed by this process.\n"
+               "# TYPE ledger_checkpoints_total counter\n";
+        out += fmt::format("ledger_checkpoints_total {}\n", st.checkpoints);
+        out += "# HELP ledger_projector_stalled 1 when the projector has halted.\n# TYPE ledger_projector_stalled gauge\n";
+        out += fmt::format("ledger_projector_stalled {}\n", st.state == consumers::runner_state::stalled ? 1 : 0);
+    }
+    if (c.extra_metrics) out += c.extra_metrics();
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_query_time(const std::string& text) {
+    const auto p = events::parse_rfc3339(text);
+    if (p.problem != events::time_problem::none) return std::nullopt;
+    return p.at.time_since_epoch().count();
+}
+
+void add_read_routes(router& routes, read_source source, std::shared_ptr<const token_store> tokens,
+                     read_options options, std::function<std::string()> extra_metrics) {
+    auto c = std::make_shared<context>();
+    c->source = std::move(source);
+    c->tokens = std::move(tokens);
+    c->options = std::move(options);
+    c->extra_metrics = std::move(extra_metrics);
+    c->waiter = std::make_unique<offset_waiter>(c->source.runner);
+    auto& store = *c->source.store;
+
+    routes.add(http::verb::get, "/v1/entities/{kind}/{id}",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   std::optional<std::int64_t> as_of;
+                   if (!time_param(req, ctx, "as_of", as_of, respond)) return;
+                   const auto entity = ctx.path.at("kind") + "/" + ctx.path.at("id");
+                   auto status = projections::entity_status(store, entity, as_of);
+                   if (!status) {
+                       respond(error_response(req, http::status::not_found,
+                                              as_of ? fmt::format("{} has no event that occurred by then.", entity)
+                                                    : fmt::format("{} is not in the ledger.", entity)));
+                       return;
+                   }
+                   respond(json_response(req, http::status::ok, *status));
+               }));
+    routes.add(http::verb::get, "/v1/entities/{kind}/{id}/trail",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   const auto entity = ctx.path.at("kind") + "/" + ctx.path.at("id");
+                   auto trail = projections::entity_trail(store, entity);
+                   if (trail["events"].empty()) {
+                       respond(error_response(req, http::status::not_found, fmt::format("{} is not in the ledger.", entity)));
+                       return;
+                   }
+                   respond(json_response(req, http::status::ok, trail));
+               }));
+    routes.add(http::verb::get, "/v1/actors/{id}/trail",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   respond(json_response(req, http::status::ok, projections::actor_trail(store, ctx.path.at("id"))));
+               }));
+    routes.add(http::verb::get, "/v1/systems/{id}/trail",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   respond(json_response(req, http::status::ok, projections::system_trail(store, ctx.path.at("id"))));
+               }));
+    routes.add(http::verb::get, "/v1/findings",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   projections::finding_filter f;
+                   if (auto it = ctx.query.find("system"); it != ctx.query.end()) f.system = it->second;
+                   if (auto it = ctx.query.find("finding"); it != ctx.query.end()) f.finding = it->second;
+                   if (!time_param(req, ctx, "since", f.since_us, respond)) return;
+                   if (!time_param(req, ctx, "until", f.until_us, respond)) return;
+                   respond(json_response(req, http::status::ok, projections::findings(store, f)));
+               }));
+    routes.add(http::verb::get, "/v1/timeline",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   std::optional<std::int64_t> from, to;
+                   if (!time_param(req, ctx, "from", from, respond)) return;
+                   if (!time_param(req, ctx, "to", to, respond)) return;
+                   if (!from || !to) {
+                       respond(bad_parameter(req, from ? "to" : "from",
+                                             "GET /v1/timeline needs from= and to= (RFC 3339 times with offset)."));
+                       return;
+                   }
+                   const auto it = ctx.query.find("system");
+                   respond(json_response(req, http::status::ok,
+                                         projections::timeline(store, *from, *to,
+                                                               it == ctx.query.end() ? std::string() : it->second)));
+               }));
+    routes.add(http::verb::get, "/v1/events/{offset}",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   std::int64_t offset = -1;
+                   try {
+                       offset = std::stoll(ctx.path.at("offset"));
+                   } catch (const std::exception&) {
+                   }
+                   auto ev = offset < 0 ? std::nullopt : projections::event_at(store, offset);
+                   if (!ev) {
+                       respond(error_response(req, http::status::not_found, "No record at that offset."));
+                       return;
+                   }
+                   respond(json_response(req, http::status::ok, *ev));
+               }));
+    routes.add(http::verb::get, "/metrics", [c](request&& req, const request_context&, responder respond) {
+        response res{http::status::ok, req.version()};
+        res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        res.keep_alive(req.keep_alive());
+        res.body() = metrics_text(*c);
+        res.prepare_payload();
+        respond(std::move(res));
+    });
+}
+
+}  // namespace ledger::api

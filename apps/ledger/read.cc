@@ -1,0 +1,284 @@
+// The read commands of interface.md: status, trail, findings, timeline, digest. Each reads a
+// data directory (--data, e.g. a replayed one) or a running ledger (--url, --token); tables by
+// default, --json for scripts.
+
+#include <cstdlib>
+#include <functional>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "api/read_handlers.h"
+#include "apps/ledger/commands.h"
+#include "apps/ledger/http_client.h"
+#include "apps/ledger/options.h"
+#include "events/ledger_name.h"
+#include "projections/queries.h"
+#include "projections/store.h"
+
+namespace ledger::app {
+namespace {
+
+using nlohmann::json;
+
+struct read_options {
+    std::string ledger = "main";
+    std::string data;
+    std::string url;
+    std::string token;
+    bool as_json = false;
+};
+
+void add_read_flags(CLI::App& cmd, read_options& o) {
+    cmd.add_option("--ledger", o.ledger, "Ledger name (for the default --data)")->envname("LEDGER_LEDGER")->capture_default_str();
+    cmd.add_option("--data", o.data, "Data directory to read [default: var/ledger/<name>]")->envname("LEDGER_DATA");
+    cmd.add_option("--url", o.url, "Read from a running ledger instead, e.g. http://127.0.0.1:8080");
+    cmd.add_option("--token", o.token, "Bearer token for --url (scope read)")->envname("LEDGER_TOKEN");
+    cmd.add_flag("--json", o.as_json, "Print JSON for scripts instead of a table");
+}
+
+std::string encode_query(const std::string& v) {
+    std::string out;
+    for (unsigned char c : v) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out += fmt::format("%{:02X}", c);
+        }
+    }
+    return out;
+}
+
+/// Runs a read either through HTTP (`target`) or on the data directory (`local`). Prints
+/// errors; returns the answer or nullopt with `code` set.
+std::optional<json> run_read(const char* cmd, const read_options& o, const std::string& target,
+                             const std::function<std::optional<json>(projections::store&)>& local, int& code) {
+    if (!o.url.empty()) {
+        auto answer = http_get(o.url, target, o.token);
+        if (!answer) {
+            fmt::print(stderr, "ledger {}: {}\n", cmd, answer.error().message);
+            code = exit_failure;
+            return std::nullopt;
+        }
+        auto body = json::parse(answer.value().body, nullptr, false);
+        if (answer.value().status != 200) {
+            fmt::print(stderr, "ledger {}: {} answered {}: {}\n", cmd, o.url, answer.value().status,
+                       body.is_object() ? body.value("error", answer.value().body) : answer.value().body);
+            code = answer.value().status == 404 ? exit_failure : exit_failure;
+            return std::nullopt;
+        }
+        return body;
+    }
+    auto name = events::ledger_name::parse(o.ledger);
+    if (!name) {
+        fmt::print(stderr, "ledger {}: --ledger: {}\n", cmd, name.error().message);
+        code = exit_usage;
+        return std::nullopt;
+    }
+    const std::string dir = o.data.empty() ? "var/ledger/" + o.ledger : o.data;
+    auto store = projections::store::open(dir, "", false);
+    if (!store) {
+        fmt::print(stderr, "ledger {}: --data: {}\n", cmd, store.error().message);
+        code = exit_failure;
+        return std::nullopt;
+    }
+    auto out = local(*store.value());
+    if (!out) code = exit_failure;
+    return out;
+}
+
+void print_events(const json& events) {
+    fmt::print("{:>8} {:>5}  {:<25} {:<22} {:<28} {}\n", "offset", "seq", "occurred_at", "type", "entity", "actor");
+    for (const auto& e : events) {
+        fmt::print("{:>8} {:>5}  {:<25} {:<22} {:<28} {}\n", e.value("offset", -1),
+                   e.contains("seq") ? std::to_string(e["seq"].get<std::uint64_t>()) : "-",
+                   e.value("occurred_at", "-"), e.value("type", "(undecodable)"), e.value("entity", "-"),
+                   e.value("actor", "-"));
+    }
+    fmt::print("{} event(s)\n", events.size());
+}
+
+void print_findings(const json& findings) {
+    for (const auto& f : findings) {
+        fmt::print("{:>8}  {:<32} {:<24} {:<12} {}\n", f.value("offset", -1), f.value("finding", ""),
+                   f.value("entity", ""), f.value("system", ""), f.value("detail", ""));
+    }
+    fmt::print("{} finding(s)\n", findings.size());
+}
+
+void print_status(const json& s) {
+    fmt::print("{}  (system {})\n", s.value("entity", ""), s.value("system", ""));
+    fmt::print("  state        {}\n", s.value("state", ""));
+    fmt::print("  seq          {}\n", s.value("seq", 0));
+    fmt::print("  last_offset  {}\n", s.value("last_offset", -1));
+    if (s.contains("last_event")) {
+        fmt::print("  last event   {} at {}\n", s["last_event"].value("type", ""), s["last_event"].value("occurred_at", ""));
+    }
+    if (s.contains("as_of")) fmt::print("  as of        {}\n", s.value("as_of", ""));
+    for (const auto& [k, v] : s["fields"].items()) fmt::print("  {:<28} {}\n", k, v.get<std::string>());
+    if (s.contains("roles")) {
+        for (const auto& g : s["roles"]) {
+            fmt::print("  role         {} on {}{}\n", g.value("role", ""), g.value("system", ""),
+                       g.contains("revoked_at") ? " (revoked " + g.value("revoked_at", "") + ")" : "");
+        }
+    }
+    const auto& f = s["findings"];
+    fmt::print("  findings     {}\n", f.empty() ? "none" : std::to_string(f.size()));
+    for (const auto& x : f) fmt::print("    - {} (offset {}): {}\n", x.value("finding", ""), x.value("offset", -1), x.value("detail", ""));
+}
+
+std::optional<std::int64_t> parse_time_flag(const char* cmd, const char* flag, const std::string& text, int& code) {
+    if (text.empty()) return std::nullopt;
+    auto t = api::parse_query_time(text);
+    if (!t) {
+        fmt::print(stderr, "ledger {}: {} '{}' is not an RFC 3339 time with offset (e.g. 2026-03-02T14:32:00+01:00)\n",
+                   cmd, flag, text);
+        code = exit_usage;
+    }
+    return t;
+}
+
+}  // namespace
+
+void add_read_commands(CLI::App& app, int& exit_code) {
+    {
+        auto o = std::make_shared<read_options>();
+        auto entity = std::make_shared<std::string>();
+        auto as_of = std::make_shared<std::string>();
+        auto* cmd = app.add_subcommand("status", "Show the status of one entity: state, fields, findings.");
+        cmd->add_option("ENTITY", *entity, "The entity, <kind>/<id>, e.g. change/CHG-17")->required();
+        cmd->add_option("--as-of", *as_of, "World time (RFC 3339): the status from the events that had occurred by then");
+        add_read_flags(*cmd, *o);
+        cmd->callback([o, entity, as_of, &exit_code] {
+            const auto slash = entity->find('/');
+            if (slash == std::string::npos || slash == 0 || slash + 1 == entity->size()) {
+                fmt::print(stderr, "ledger status: ENTITY must be <kind>/<id>, e.g. change/CHG-17; got '{}'\n", *entity);
+                exit_code = exit_usage;
+                return;
+            }
+            int code = exit_ok;
+            const auto t = parse_time_flag("status", "--as-of", *as_of, code);
+            if (code != exit_ok) {
+                exit_code = code;
+                return;
+            }
+            std::string target = "/v1/entities/" + *entity;
+            if (t) target += "?as_of=" + encode_query(*as_of);
+            auto out = run_read("status", *o, target, [&](projections::store& s) -> std::optional<json> {
+                auto st = projections::entity_status(s, *entity, t);
+                if (!st) fmt::print(stderr, "ledger status: {} is not in the ledger{}\n", *entity, t ? " by then" : "");
+                return st;
+            }, code);
+            if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_status(*out);
+            exit_code = code;
+        });
+    }
+    {
+        auto o = std::make_shared<read_options>();
+        auto entity = std::make_shared<std::string>();
+        auto actor = std::make_shared<std::string>();
+        auto* cmd = app.add_subcommand("trail", "Show the audit trail of an entity (or --actor), in ledger order.");
+        cmd->add_option("ENTITY", *entity, "The entity, <kind>/<id>");
+        cmd->add_option("--actor", *actor, "Instead of an entity: everything this actor did");
+        add_read_flags(*cmd, *o);
+        cmd->callback([o, entity, actor, &exit_code] {
+            if (entity->empty() == actor->empty()) {
+                fmt::print(stderr, "ledger trail: give either ENTITY or --actor ID\n");
+                exit_code = exit_usage;
+                return;
+            }
+            int code = exit_ok;
+            const std::string target = actor->empty() ? "/v1/entities/" + *entity + "/trail" : "/v1/actors/" + *actor + "/trail";
+            auto out = run_read("trail", *o, target, [&](projections::store& s) -> std::optional<json> {
+                auto t = actor->empty() ? projections::entity_trail(s, *entity) : projections::actor_trail(s, *actor);
+                if (!actor->empty() || !t["events"].empty()) return t;
+                fmt::print(stderr, "ledger trail: {} is not in the ledger\n", *entity);
+                return std::nullopt;
+            }, code);
+            if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_events((*out)["events"]);
+            exit_code = code;
+        });
+    }
+    {
+        auto o = std::make_shared<read_options>();
+        auto f = std::make_shared<projections::finding_filter>();
+        auto since = std::make_shared<std::string>();
+        auto until = std::make_shared<std::string>();
+        auto* cmd = app.add_subcommand("findings", "List compliance findings, in ledger order.");
+        cmd->add_option("--system", f->system, "Only this system");
+        cmd->add_option("--finding", f->finding, "Only this finding, e.g. production_without_test_signoff");
+        cmd->add_option("--since", *since, "Only events that occurred at or after this time");
+        cmd->add_option("--until", *until, "Only events that occurred at or before this time");
+        add_read_flags(*cmd, *o);
+        cmd->callback([o, f, since, until, &exit_code] {
+            int code = exit_ok;
+            f->since_us = parse_time_flag("findings", "--since", *since, code);
+            f->until_us = parse_time_flag("findings", "--until", *until, code);
+            if (code != exit_ok) {
+                exit_code = code;
+                return;
+            }
+            std::string target = "/v1/findings?system=" + encode_query(f->system) + "&finding=" + encode_query(f->finding);
+            if (!since->empty()) target += "&since=" + encode_query(*since);
+            if (!until->empty()) target += "&until=" + encode_query(*until);
+            auto out = run_read("findings", *o, target,
+                                [&](projections::store& s) -> std::optional<json> { return projections::findings(s, *f); },
+                                code);
+            if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_findings((*out)["findings"]);
+            exit_code = code;
+        });
+    }
+    {
+        auto o = std::make_shared<read_options>();
+        auto from = std::make_shared<std::string>();
+        auto to = std::make_shared<std::string>();
+        auto system = std::make_shared<std::string>();
+        auto* cmd = app.add_subcommand("timeline", "Everything that occurred between two times, across systems, in ledger order.");
+        cmd->add_option("--from", *from, "From this world time (RFC 3339)")->required();
+        cmd->add_option("--to", *to, "To this world time (RFC 3339), inclusive")->required();
+        cmd->add_option("--system", *system, "Only this system");
+        add_read_flags(*cmd, *o);
+        cmd->callback([o, from, to, system, &exit_code] {
+            int code = exit_ok;
+            const auto f = parse_time_flag("timeline", "--from", *from, code);
+            const auto t = parse_time_flag("timeline", "--to", *to, code);
+            if (code != exit_ok) {
+                exit_code = code;
+                return;
+            }
+            std::string target = "/v1/timeline?from=" + encode_query(*from) + "&to=" + encode_query(*to);
+            if (!system->empty()) target += "&system=" + encode_query(*system);
+            auto out = run_read("timeline", *o, target, [&](projections::store& s) -> std::optional<json> {
+                return projections::timeline(s, *f, *t, *system);
+            }, code);
+            if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_events((*out)["events"]);
+            exit_code = code;
+        });
+    }
+    {
+        auto o = std::make_shared<read_options>();
+        auto* cmd = app.add_subcommand(
+            "digest", "Print one SHA-256 over the whole content of the read models, so two rebuilds can be compared.");
+        add_read_flags(*cmd, *o);
+        cmd->callback([o, &exit_code] {
+            if (!o->url.empty()) {
+                fmt::print(stderr, "ledger digest: reads a data directory (--data), not --url\n");
+                exit_code = exit_usage;
+                return;
+            }
+            int code = exit_ok;
+            auto out = run_read("digest", *o, "", [&](projections::store& s) -> std::optional<json> {
+                const auto h = s.current_head();
+                return json{{"digest", projections::digest(s)},
+                            {"applied_offset", h.next_offset - 1},
+                            {"records", h.records},
+                            {"chain_hash", events::to_hex(h.chain)}};
+            }, code);
+            if (out) o->as_json ? fmt::print("{}\n", out->dump()) : fmt::print("{}\n", (*out)["digest"].get<std::string>());
+            exit_code = code;
+        });
+    }
+}
+
+}  // namespace ledger::app

@@ -1,0 +1,167 @@
+#include "consumers/projector_runner.h"
+
+#include <spdlog/spdlog.h>
+
+namespace ledger::consumers {
+
+std::string_view to_string(runner_state s) noexcept {
+    switch (s) {
+        case runner_state::starting: return "starting";
+        case runner_state::catching_up: return "catching_up";
+        case runner_state::running: return "running";
+        case runner_state::stalled: return "stalled";
+        case runner_state::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+projector_runner::projector_runner(projections::store& store, runner_options options)
+    : _store(store), _options(std::move(options)), _projector(store, _options.projector) {
+    _status.next_offset = _store.current_head().next_offset;
+}
+
+projector_runner::~projector_runner() { stop(); }
+
+void projector_runner::start() {
+    _thread = std::jthread([this](std::stop_token st) { loop(st); });
+}
+
+void projector_runner::stop() {
+    if (_thread.joinable()) {
+        _thread.request_stop();
+        _thread.join();
+    }
+}
+
+void projector_runner::join() {
+    if (_thread.joinable()) _thread.join();
+}
+
+runner_status projector_runner::status() const {
+    std::lock_guard lock(_mu);
+    return _status;
+}
+
+bool projector_runner::wait_for(std::int64_t offset, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(_mu);
+    return _cv.wait_for(lock, timeout, [&] {
+        return _status.next_offset > offset || _status.state == runner_state::stalled;
+    }) && _status.next_offset > offset;
+}
+
+void projector_runner::set_stalled(std::string why) {
+    spdlog::error("projector stalled: {}", why);
+    std::lock_guard lock(_mu);
+    _status.state = runner_state::stalled;
+    _status.error = std::move(why);
+    _cv.notify_all();
+}
+
+void projector_runner::loop(std::stop_token stop) {
+    const auto& topic = _store.topic();
+    while (!stop.stop_requested()) {
+        const auto next = _store.current_head().next_offset;
+        if (_options.stop_after_offset >= 0 && next > _options.stop_after_offset) break;
+        auto opened = partition_reader::open(_options.reader, topic, ledger_offset{next});
+        if (!opened) {
+            spdlog::error("projector: cannot read {}: {}", topic, opened.error().message);
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
+        auto& reader = *opened.value();
+        if (auto hw = reader.high_watermark(std::chrono::milliseconds(2000))) {
+            std::lock_guard lock(_mu);
+            _status.end_offset = hw.value().value();
+            if (_status.state == runner_state::starting) _status.state = runner_state::catching_up;
+        }
+        bool reopen = false;
+        bool at_end = false;
+        bool limit_reached = false;
+        std::vector<projections::raw_record> batch;
+        batch.reserve(_options.batch_max);
+        while (!stop.stop_requested() && !reopen) {
+            batch.clear();
+            auto timeout = std::chrono::milliseconds(200);
+            while (batch.size() < _options.batch_max) {
+                auto polled = reader.poll(timeout);
+                if (!polled) {
+                    if (polled.error().code == make_error_code(errc::offset_out_of_range)) {
+                        set_stalled(polled.error().message);
+                        return;
+                    }
+                    spdlog::error("projector: reading {}: {}", topic, polled.error().message);
+                    std::this_thread::sleep_for(std::chrono::seconds(1));
+                    reopen = true;
+                    break;
+                }
+                if (auto* rec = std::get_if<record>(&polled.value())) {
+                    if (_options.stop_before && _options.stop_before(*rec)) {
+                        limit_reached = true;
+                        break;
+                    }
+                    batch.push_back(projections::raw_record{rec->offset.value(), std::move(rec->payload)});
+                    at_end = false;
+                    timeout = std::chrono::milliseconds(0);
+                    if (_options.stop_after_offset >= 0 && rec->offset.value() >= _options.stop_after_offset) break;
+                } else if (auto* eof = std::get_if<end_of_partition>(&polled.value())) {
+                    at_end = true;
+                    std::lock_guard lock(_mu);
+                    _status.end_offset = eof->next.value();
+                    break;
+                } else {
+                    break;  // timed out: apply what there is
+                }
+            }
+            if (_options.stop_after_offset >= 0) {
+                std::erase_if(batch, [&](const auto& r) { return r.offset > _options.stop_after_offset; });
+            }
+            if (!batch.empty()) {
+                const auto t0 = std::chrono::steady_clock::now();
+                auto applied = _projector.apply(batch);
+                const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+                if (!applied) {
+                    set_stalled(applied.error().message);
+                    return;
+                }
+                for (const auto& cp : applied.value().checkpoints) {
+                    if (_options.on_checkpoint) _options.on_checkpoint(cp);
+                }
+                std::lock_guard lock(_mu);
+                _status.next_offset = applied.value().after.next_offset;
+                _status.applied_records += applied.value().applied;
+                _status.checkpoints += applied.value().checkpoints.size();
+                _status.last_apply_ms = ms / static_cast<double>(batch.size());
+                if (_status.end_offset < _status.next_offset) _status.end_offset = _status.next_offset;
+            }
+            runner_status snapshot;
+            {
+                std::lock_guard lock(_mu);
+                if (at_end && _status.next_offset >= _status.end_offset) {
+                    _status.state = runner_state::running;
+                } else if (_status.state != runner_state::running || !batch.empty()) {
+                    _status.state = at_end ? runner_state::running : runner_state::catching_up;
+                }
+                snapshot = _status;
+                _cv.notify_all();
+            }
+            if (_options.on_progress && !batch.empty()) _options.on_progress(snapshot.next_offset, snapshot.end_offset);
+            if (_options.stop_after_offset >= 0 && snapshot.next_offset > _options.stop_after_offset) {
+                std::lock_guard lock(_mu);
+                _status.state = runner_state::stopped;
+                _cv.notify_all();
+                return;
+            }
+            if (limit_reached || (_options.stop_at_end && at_end && snapshot.next_offset >= snapshot.end_offset)) {
+                std::lock_guard lock(_mu);
+                _status.state = runner_state::stopped;
+                _cv.notify_all();
+                return;
+            }
+        }
+    }
+    std::lock_guard lock(_mu);
+    if (_status.state != runner_state::stalled) _status.state = runner_state::stopped;
+    _cv.notify_all();
+}
+
+}  // namespace ledger::consumers
