@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/responses.h"
+#include "consumers/verify_kafka.h"
 #include "events/time.h"
 #include "projections/queries.h"
 
@@ -293,6 +294,33 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    }
                    respond(json_response(req, http::status::ok, *ev));
                }));
+    routes.add(http::verb::get, "/v1/verify", [c](request&& req, const request_context&, responder respond) {
+        const auto header = req[http::field::authorization];
+        const token* tok = c->tokens->authenticate_header(std::string_view(header.data(), header.size()));
+        if (tok == nullptr) {
+            auto res = error_response(req, http::status::unauthorized, "An Authorization: Bearer <token> header is required.");
+            res.set(http::field::www_authenticate, "Bearer");
+            respond(std::move(res));
+            return;
+        }
+        if (!tok->is_admin()) {
+            respond(error_response(req, http::status::forbidden,
+                                   fmt::format("Token '{}' may not verify (scope admin needed).", tok->name)));
+            return;
+        }
+        // Reads the whole log: off the I/O threads.
+        std::thread([c, req = std::move(req), respond = std::move(respond)]() mutable {
+            consumers::reader_options ro;
+            ro.brokers = c->options.brokers;
+            auto report = consumers::verify_from_kafka(*c->source.store, ro);
+            if (!report) {
+                respond(error_response(req, http::status::service_unavailable,
+                                       "Cannot read the ledger from Kafka to verify it: " + report.error().message));
+                return;
+            }
+            respond(json_response(req, http::status::ok, report.value().to_json()));
+        }).detach();
+    });
     routes.add(http::verb::get, "/metrics", [c](request&& req, const request_context&, responder respond) {
         response res{http::status::ok, req.version()};
         res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

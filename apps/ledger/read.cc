@@ -13,6 +13,7 @@
 #include "apps/ledger/commands.h"
 #include "apps/ledger/http_client.h"
 #include "apps/ledger/options.h"
+#include "consumers/verify_kafka.h"
 #include "events/ledger_name.h"
 #include "projections/queries.h"
 #include "projections/store.h"
@@ -279,6 +280,52 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             exit_code = code;
         });
     }
+}
+
+void add_verify_command(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<read_options>();
+    auto brokers = std::make_shared<std::string>("127.0.0.1:9092");
+    auto* cmd = app.add_subcommand(
+        "verify",
+        "Recompute the hash chain from Kafka and check it against the read models and the signed checkpoints; "
+        "rebuild the views and compare. Exit 1 when there are problems, naming the first bad offset.");
+    cmd->add_option("--brokers", *brokers, "Kafka bootstrap servers")->envname("LEDGER_BROKERS")->capture_default_str();
+    add_read_flags(*cmd, *o);
+    cmd->callback([o, brokers, &exit_code] {
+        int code = exit_ok;
+        auto out = run_read("verify", *o, "/v1/verify", [&](projections::store& s) -> std::optional<json> {
+            consumers::reader_options ro;
+            ro.brokers = *brokers;
+            const bool show = !o->as_json;
+            auto report = consumers::verify_from_kafka(s, ro, [show](std::int64_t next, std::int64_t end) {
+                if (show) fmt::print(stderr, "\rverify: {} / {} records", next, end);
+            });
+            if (show) fmt::print(stderr, "\n");
+            if (!report) {
+                fmt::print(stderr, "ledger verify: {}\n", report.error().message);
+                return std::nullopt;
+            }
+            return report.value().to_json();
+        }, code);
+        if (!out) {
+            exit_code = code == exit_ok ? exit_failure : code;
+            return;
+        }
+        const auto& problems = (*out)["problems"];
+        if (o->as_json) {
+            fmt::print("{}\n", out->dump(2));
+        } else {
+            fmt::print("verified through offset {}; chain {}; {} checkpoint(s) checked\n",
+                       (*out)["verified_through_offset"].get<std::int64_t>(), (*out)["chain_hash"].get<std::string>(),
+                       (*out)["checkpoints_checked"].get<std::size_t>());
+            if (problems.empty()) fmt::print("clean: no problem found\n");
+            for (const auto& p : problems) {
+                fmt::print("offset {}: {}\n", p["offset"].get<std::int64_t>(), p["problem"].get<std::string>());
+            }
+            if (!problems.empty()) fmt::print("first bad offset: {}\n", problems[0]["offset"].get<std::int64_t>());
+        }
+        exit_code = problems.empty() ? exit_ok : exit_failure;
+    });
 }
 
 }  // namespace ledger::app
