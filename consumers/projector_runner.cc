@@ -136,11 +136,9 @@ void projector_runner::loop(std::stop_token stop) {
             runner_status snapshot;
             {
                 std::lock_guard lock(_mu);
-                if (at_end && _status.next_offset >= _status.end_offset) {
-                    _status.state = runner_state::running;
-                } else if (_status.state != runner_state::running || !batch.empty()) {
-                    _status.state = at_end ? runner_state::running : runner_state::catching_up;
-                }
+                // Caught up with the end of the log as last seen (from the broker or an end-of-partition).
+                _status.state = _status.next_offset >= _status.end_offset ? runner_state::running
+                                                                          : runner_state::catching_up;
                 snapshot = _status;
                 _cv.notify_all();
             }
