@@ -19,7 +19,7 @@ struct node_info {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     /// The projector's state, for nodes that project: {"state","applied_offset","end_offset",
     /// "lag","error"}. A "stalled" state makes the answer 503 with status "stalled".
-    std::function<nlohmann::json()> projector;
+    std::function<nlohmann::json()> projector{};
 };
 
 /// Registers GET /v1/health, answering

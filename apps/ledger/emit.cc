@@ -21,6 +21,7 @@
 #include "api/responses.h"
 #include "api/write_handlers.h"
 #include "apps/ledger/commands.h"
+#include "producers/ledger_topic.h"
 #include "apps/ledger/http_client.h"
 #include "apps/ledger/options.h"
 #include "events/event.h"
@@ -195,6 +196,13 @@ int emit_kafka(const emit_options& o, std::istream& in, tally& t, progress& p) {
     if (!name) {
         fmt::print(stderr, "ledger emit: --ledger: {}\n", name.error().message);
         return exit_usage;
+    }
+    // Like the serving commands: the topic exists, with the ledger's settings, before anything is written.
+    producers::topic_options topic_opts;
+    topic_opts.brokers = o.brokers;
+    if (auto topic = producers::ensure_ledger_topic(topic_opts, name.value().topic()); !topic) {
+        fmt::print(stderr, "ledger emit: {}\n", topic.error().message);
+        return exit_failure;
     }
     api::gateway_options gopts;
     gopts.brokers = o.brokers;

@@ -30,6 +30,8 @@ struct serving_options {
     unsigned http_threads = 2;
     /// How long the Kafka producer waits to fill a batch (linger.ms). Default: 1.
     unsigned linger_ms = 1;
+    /// ledger project: stop once the end of the log is applied. Default: false.
+    bool exit_at_end = false;
 
     /// The data directory with its default filled in.
     [[nodiscard]] std::string data_dir() const { return data.empty() ? "var/ledger/" + ledger : data; }

@@ -1,5 +1,7 @@
 #include "apps/ledger/serve.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -164,6 +166,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
                                             }
                                         });
         };
+        ropts.stop_at_end = o.exit_at_end;
         runner = std::make_shared<consumers::projector_runner>(*store, ropts);
         runner->start();
         spdlog::info("ledger {}: projecting into {} from offset {}", name.value().str(), o.data_dir(),
@@ -227,14 +230,36 @@ int serve(const serving_options& o, role r, bool tokens_given) {
     spdlog::info("ledger {}: serving http://{}:{}", name.value().str(), endpoint.address().to_string(),
                  endpoint.port());
 
+    std::jthread finisher;
+    if (runner && o.exit_at_end) {
+        // --exit-at-end: when the projector has applied the whole log (or stalled), stop as if signalled.
+        finisher = std::jthread([runner](std::stop_token st) {
+            while (!st.stop_requested()) {
+                const auto state = runner->status().state;
+                if (state == consumers::runner_state::stopped || state == consumers::runner_state::stalled) {
+                    ::kill(::getpid(), SIGTERM);
+                    return;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        });
+    }
     int signal = 0;
     sigwait(&stop_signals, &signal);
     spdlog::info("ledger {}: {} received, stopping", name.value().str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
+    if (finisher.joinable()) {
+        finisher.request_stop();
+        finisher.join();
+    }
     http.stop();       // answers requests in flight first (up to 5 s)
     gateway.reset();   // then flushes what Kafka has not acknowledged yet
     if (runner) runner->stop();  // the batch in hand commits whole or not at all
     checkpoint_producer.reset();
     spdlog::info("ledger {}: stopped", name.value().str());
+    if (runner && runner->status().state == consumers::runner_state::stalled) {
+        fmt::print(stderr, "{}: the projector stalled: {}\n", cmd, runner->status().error);
+        return exit_failure;
+    }
     return exit_ok;
 }
 
@@ -249,6 +274,10 @@ void add_serving_command(CLI::App& app, int& exit_code, const char* name, const 
         "signing a checkpoint every 1,000 events or 10 s (also published to ledger.<name>.checkpoints).\n"
         "Every flag can also be set as LEDGER_<NAME>, e.g. LEDGER_BROKERS.");
     add_serving_flags(*cmd, *options);
+    if (r == role::project) {
+        cmd->add_flag("--exit-at-end", options->exit_at_end,
+                      "Stop once the whole log is applied (a batch job), exit 1 if the projector stalled");
+    }
     cmd->callback([options, &exit_code, cmd, r] {
         exit_code = serve(*options, r, cmd->get_option("--tokens")->count() > 0);
     });
