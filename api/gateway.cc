@@ -22,7 +22,7 @@ append_outcome unavailable(std::string message) {
 
 }  // namespace
 
-gateway::gateway(gateway_options options) : _options(std::move(options)) { _index.reserve(1 << 20); }
+gateway::gateway(gateway_options options) : _options(std::move(options)) {}
 
 result<std::unique_ptr<gateway>> gateway::start(const gateway_options& options) {
     producers::producer_options popts;

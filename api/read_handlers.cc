@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/auth.h"
 #include "api/responses.h"
 #include "consumers/verify_kafka.h"
 #include "events/time.h"
@@ -83,16 +84,8 @@ struct context {
 };
 
 bool authorize_reader(const context& c, const request& req, const responder& respond) {
-    const auto header = req[http::field::authorization];
-    const token* tok = c.tokens->authenticate_header(std::string_view(header.data(), header.size()));
-    if (tok == nullptr) {
-        auto res = error_response(req, http::status::unauthorized,
-                                  header.empty() ? "An Authorization: Bearer <token> header is required."
-                                                 : "The token is not valid.");
-        res.set(http::field::www_authenticate, "Bearer");
-        respond(std::move(res));
-        return false;
-    }
+    const token* tok = authenticate_request(*c.tokens, req, respond);
+    if (tok == nullptr) return false;
     if (!tok->can_read()) {
         respond(error_response(req, http::status::forbidden,
                                fmt::format("Token '{}' may not read (it has no read scope).", tok->name)));
@@ -187,12 +180,11 @@ std::string metrics_text(const context& c) {
     out += fmt::format("ledger_records_total {}\n", head.records);
     if (c.source.runner) {
         const auto st = c.source.runner->status();
-        const auto lag = st.end_offset < 0 ? 0 : std::max<std::int64_t>(0, st.end_offset - st.next_offset);
         out += "# HELP ledger_applied_events_total Records applied by this process.\n"
                "# TYPE ledger_applied_events_total counter\n";
         out += fmt::format("ledger_applied_events_total {}\n", st.applied_records);
         out += "# HELP ledger_projector_lag Records in Kafka not yet applied.\n# TYPE ledger_projector_lag gauge\n";
-        out += fmt::format("ledger_projector_lag {}\n", lag);
+        out += fmt::format("ledger_projector_lag {}\n", st.lag());
         out += "# HELP ledger_apply_latency_seconds Apply time per record in the last batch.\n"
                "# TYPE ledger_apply_latency_seconds gauge\n";
         out += fmt::format("ledger_apply_latency_seconds {:.9f}\n", st.last_apply_ms / 1000.0);
@@ -295,14 +287,8 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    respond(json_response(req, http::status::ok, *ev));
                }));
     routes.add(http::verb::get, "/v1/verify", [c](request&& req, const request_context&, responder respond) {
-        const auto header = req[http::field::authorization];
-        const token* tok = c->tokens->authenticate_header(std::string_view(header.data(), header.size()));
-        if (tok == nullptr) {
-            auto res = error_response(req, http::status::unauthorized, "An Authorization: Bearer <token> header is required.");
-            res.set(http::field::www_authenticate, "Bearer");
-            respond(std::move(res));
-            return;
-        }
+        const token* tok = authenticate_request(*c->tokens, req, respond);
+        if (tok == nullptr) return;
         if (!tok->is_admin()) {
             respond(error_response(req, http::status::forbidden,
                                    fmt::format("Token '{}' may not verify (scope admin needed).", tok->name)));

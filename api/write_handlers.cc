@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "api/auth.h"
 #include "api/responses.h"
 #include "events/event.h"
 
@@ -44,16 +45,8 @@ json body_of(const std::string& id, const append_outcome& o) {
 
 // Who is asking: nullptr after answering 401/403 through `respond`.
 const token* authorize_producer(const token_store& tokens, const request& req, const responder& respond) {
-    const auto header = req[http::field::authorization];
-    const token* tok = tokens.authenticate_header(std::string_view(header.data(), header.size()));
-    if (tok == nullptr) {
-        auto res = error_response(req, http::status::unauthorized,
-                                  header.empty() ? "An Authorization: Bearer <token> header is required."
-                                                 : "The token is not valid.");
-        res.set(http::field::www_authenticate, "Bearer");
-        respond(std::move(res));
-        return nullptr;
-    }
+    const token* tok = authenticate_request(tokens, req, respond);
+    if (tok == nullptr) return nullptr;
     if (!tok->can_produce_any()) {
         respond(error_response(req, http::status::forbidden,
                                fmt::format("Token '{}' may not post events (it has no produce scope).", tok->name)));

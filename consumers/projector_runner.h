@@ -3,6 +3,7 @@
 // the applied offset kept in LMDB (no consumer group), reads in order and applies batches
 // through projections::projector. A gap in the offsets halts it with an explicit error.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -46,6 +47,9 @@ struct runner_status {
     std::uint64_t applied_records = 0;
     double last_apply_ms = 0;      ///< the last batch's transaction, per record
     std::uint64_t checkpoints = 0;
+
+    /// Records in Kafka not yet applied (0 while the end is unknown).
+    [[nodiscard]] std::int64_t lag() const { return end_offset < 0 ? 0 : std::max<std::int64_t>(0, end_offset - next_offset); }
 };
 
 class projector_runner {

@@ -26,10 +26,7 @@ std::int64_t offset_of(const std::string& db, std::string_view key, std::string_
     if ((db == "log" || db == "findings" || db == "checkpoints") && key.size() >= 8) {
         return static_cast<std::int64_t>(read_be64(key.substr(0, 8)));
     }
-    if (db == "ids") {
-        return static_cast<std::int64_t>(read_be64(!rebuilt_value.empty() ? rebuilt_value : live_value));
-    }
-    if (db == "entity_trail") {
+    if (db == "ids" || db == "entity_trail") {  // the value is the offset
         return static_cast<std::int64_t>(read_be64(!rebuilt_value.empty() ? rebuilt_value : live_value));
     }
     if ((db == "actor_trail" || db == "system_trail" || db == "time_index") && key.size() >= 8) {

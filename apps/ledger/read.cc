@@ -66,7 +66,7 @@ std::optional<json> run_read(const char* cmd, const read_options& o, const std::
         if (answer.value().status != 200) {
             fmt::print(stderr, "ledger {}: {} answered {}: {}\n", cmd, o.url, answer.value().status,
                        body.is_object() ? body.value("error", answer.value().body) : answer.value().body);
-            code = answer.value().status == 404 ? exit_failure : exit_failure;
+            code = exit_failure;
             return std::nullopt;
         }
         return body;

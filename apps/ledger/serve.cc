@@ -182,7 +182,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
             nlohmann::json j{{"state", consumers::to_string(st.state)},
                              {"applied_offset", st.next_offset - 1},
                              {"end_offset", st.end_offset},
-                             {"lag", st.end_offset < 0 ? 0 : std::max<std::int64_t>(0, st.end_offset - st.next_offset)}};
+                             {"lag", st.lag()}};
             if (!st.error.empty()) j["error"] = st.error;
             return j;
         };
