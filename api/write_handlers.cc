@@ -63,7 +63,7 @@ std::variant<events::event, refusal> check_event_body(std::string_view text, con
         return refusal{http::status::bad_request, error_body(parsed.error().message)};
     }
     const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-    auto ev = events::decode_event(parsed.value(), now);
+    auto ev = events::decode_event(std::move(parsed.value()), now);
     if (!ev) {
         return refusal{http::status::unprocessable_entity, error_body(ev.error().message, ev.error().field)};
     }

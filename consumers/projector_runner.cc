@@ -1,5 +1,8 @@
 #include "consumers/projector_runner.h"
 
+#include <future>
+#include <memory>
+
 #include <spdlog/spdlog.h>
 
 namespace ledger::consumers {
@@ -57,8 +60,70 @@ void projector_runner::set_stalled(std::string why) {
     _cv.notify_all();
 }
 
+namespace {
+
+/// A batch being applied on its own thread while the next one is read and decoded.
+struct in_flight {
+    std::vector<projections::prepared_record> records;
+    std::future<result<projections::batch_result>> done;
+    double ms = 0;
+};
+
+}  // namespace
+
 void projector_runner::loop(std::stop_token stop) {
     const auto& topic = _store.topic();
+    // Reading, hashing and decoding (this thread) overlap with the LMDB writes of the previous
+    // batch (its own thread): one batch is in flight at most, and it is settled before any
+    // decision that depends on what has been applied (the end of the log, a limit, a reopen).
+    std::unique_ptr<in_flight> pending;
+    auto settle = [&]() -> bool {
+        if (!pending) return true;
+        auto applied = pending->done.get();
+        const auto count = pending->records.size();
+        const double ms = pending->ms;
+        pending.reset();  // the batch's memory is freed here, not on the writer's thread
+        if (!applied) {
+            set_stalled(applied.error().message);
+            return false;
+        }
+        for (const auto& cp : applied.value().checkpoints) {
+            if (_options.on_checkpoint) _options.on_checkpoint(cp);
+        }
+        runner_status snapshot;
+        {
+            std::lock_guard lock(_mu);
+            _status.next_offset = applied.value().after.next_offset;
+            _status.applied_records += applied.value().applied;
+            _status.checkpoints += applied.value().checkpoints.size();
+            _status.last_apply_ms = ms / static_cast<double>(count);
+            if (_status.end_offset < _status.next_offset) _status.end_offset = _status.next_offset;
+            // Caught up with the end of the log as last seen (from the broker or an end-of-partition).
+            _status.state = _status.next_offset >= _status.end_offset ? runner_state::running
+                                                                      : runner_state::catching_up;
+            snapshot = _status;
+            _cv.notify_all();
+        }
+        if (_options.on_progress) _options.on_progress(snapshot.next_offset, snapshot.end_offset);
+        return true;
+    };
+    auto launch = [&](std::vector<projections::prepared_record> records) {
+        pending = std::make_unique<in_flight>();
+        pending->records = std::move(records);
+        auto* job = pending.get();
+        job->done = std::async(std::launch::async, [this, job] {
+            const auto t0 = std::chrono::steady_clock::now();
+            auto r = _projector.apply(job->records);
+            job->ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            return r;
+        });
+    };
+    auto finish = [&](runner_state state) {
+        std::lock_guard lock(_mu);
+        if (_status.state != runner_state::stalled) _status.state = state;
+        _cv.notify_all();
+    };
+
     while (!stop.stop_requested()) {
         const auto next = _store.current_head().next_offset;
         if (_options.stop_after_offset >= 0 && next > _options.stop_after_offset) break;
@@ -75,18 +140,17 @@ void projector_runner::loop(std::stop_token stop) {
             if (_status.state == runner_state::starting) _status.state = runner_state::catching_up;
         }
         bool reopen = false;
-        bool at_end = false;
-        bool limit_reached = false;
-        std::vector<projections::raw_record> batch;
-        batch.reserve(_options.batch_max);
         while (!stop.stop_requested() && !reopen) {
-            batch.clear();
+            std::vector<projections::prepared_record> batch;
+            batch.reserve(_options.batch_max);
+            bool at_end = false;
+            bool limit_reached = false;
             auto timeout = std::chrono::milliseconds(200);
             while (batch.size() < _options.batch_max) {
                 auto polled = reader.poll(timeout);
                 if (!polled) {
                     if (polled.error().code == make_error_code(errc::offset_out_of_range)) {
-                        set_stalled(polled.error().message);
+                        if (settle()) set_stalled(polled.error().message);
                         return;
                     }
                     spdlog::error("projector: reading {}: {}", topic, polled.error().message);
@@ -99,10 +163,17 @@ void projector_runner::loop(std::stop_token stop) {
                         limit_reached = true;
                         break;
                     }
-                    batch.push_back(projections::raw_record{rec->offset.value(), std::move(rec->payload)});
-                    at_end = false;
+                    if (_options.stop_after_offset >= 0 && rec->offset.value() > _options.stop_after_offset) {
+                        limit_reached = true;
+                        break;
+                    }
+                    batch.push_back(projections::prepare(
+                        projections::raw_record{rec->offset.value(), std::move(rec->payload)}));
                     timeout = std::chrono::milliseconds(0);
-                    if (_options.stop_after_offset >= 0 && rec->offset.value() >= _options.stop_after_offset) break;
+                    if (_options.stop_after_offset >= 0 && rec->offset.value() >= _options.stop_after_offset) {
+                        limit_reached = true;
+                        break;
+                    }
                 } else if (auto* eof = std::get_if<end_of_partition>(&polled.value())) {
                     at_end = true;
                     std::lock_guard lock(_mu);
@@ -112,54 +183,35 @@ void projector_runner::loop(std::stop_token stop) {
                     break;  // timed out: apply what there is
                 }
             }
-            if (_options.stop_after_offset >= 0) {
-                std::erase_if(batch, [&](const auto& r) { return r.offset > _options.stop_after_offset; });
-            }
-            if (!batch.empty()) {
-                const auto t0 = std::chrono::steady_clock::now();
-                auto applied = _projector.apply(batch);
-                const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-                if (!applied) {
-                    set_stalled(applied.error().message);
-                    return;
-                }
-                for (const auto& cp : applied.value().checkpoints) {
-                    if (_options.on_checkpoint) _options.on_checkpoint(cp);
-                }
-                std::lock_guard lock(_mu);
-                _status.next_offset = applied.value().after.next_offset;
-                _status.applied_records += applied.value().applied;
-                _status.checkpoints += applied.value().checkpoints.size();
-                _status.last_apply_ms = ms / static_cast<double>(batch.size());
-                if (_status.end_offset < _status.next_offset) _status.end_offset = _status.next_offset;
-            }
-            runner_status snapshot;
+            if (!settle()) return;
+            const bool full = batch.size() >= _options.batch_max;
+            if (!batch.empty()) launch(std::move(batch));
+            // A full batch in the middle of the log stays in flight while the next is read.
+            if (full && !at_end && !limit_reached && !reopen) continue;
+            if (!settle()) return;
+            std::int64_t applied_to = 0;
+            std::int64_t end = 0;
             {
                 std::lock_guard lock(_mu);
-                // Caught up with the end of the log as last seen (from the broker or an end-of-partition).
                 _status.state = _status.next_offset >= _status.end_offset ? runner_state::running
                                                                           : runner_state::catching_up;
-                snapshot = _status;
+                applied_to = _status.next_offset;
+                end = _status.end_offset;
                 _cv.notify_all();
             }
-            if (_options.on_progress && !batch.empty()) _options.on_progress(snapshot.next_offset, snapshot.end_offset);
-            if (_options.stop_after_offset >= 0 && snapshot.next_offset > _options.stop_after_offset) {
-                std::lock_guard lock(_mu);
-                _status.state = runner_state::stopped;
-                _cv.notify_all();
+            if (_options.stop_after_offset >= 0 && applied_to > _options.stop_after_offset) {
+                finish(runner_state::stopped);
                 return;
             }
-            if (limit_reached || (_options.stop_at_end && at_end && snapshot.next_offset >= snapshot.end_offset)) {
-                std::lock_guard lock(_mu);
-                _status.state = runner_state::stopped;
-                _cv.notify_all();
+            if (limit_reached || (_options.stop_at_end && at_end && applied_to >= end)) {
+                finish(runner_state::stopped);
                 return;
             }
         }
+        if (!settle()) return;
     }
-    std::lock_guard lock(_mu);
-    if (_status.state != runner_state::stalled) _status.state = runner_state::stopped;
-    _cv.notify_all();
+    if (!settle()) return;
+    finish(runner_state::stopped);
 }
 
 }  // namespace ledger::consumers

@@ -424,43 +424,100 @@ entity_kind kind_of(const event_data& d) noexcept {
 
 std::span<const std::string_view> all_type_names() noexcept { return type_names; }
 
-result<json> parse_json(std::string_view input) {
-    // Duplicate keys and depth are checked while parsing: one stack of key sets per open object.
-    struct rejected {
-        std::string message;
-    };
-    std::vector<std::vector<std::string>> keys;
-    auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
-        if (depth > max_json_depth) {
-            throw rejected{fmt::format("JSON nested deeper than {} levels.", max_json_depth)};
-        }
-        switch (event) {
-            case json::parse_event_t::object_start: keys.emplace_back(); break;
-            case json::parse_event_t::object_end: keys.pop_back(); break;
-            case json::parse_event_t::key: {
-                auto& seen = keys.back();
-                const auto& k = parsed.get_ref<const std::string&>();
-                if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
-                    throw rejected{fmt::format("duplicate key \"{}\" in a JSON object.", k)};
-                }
-                seen.push_back(k);
-                break;
-            }
-            default: break;
-        }
+namespace {
+
+/// Builds the document from nlohmann's SAX events, as its own DOM parser does, and refuses a
+/// duplicate key (one lookup in the object being built) or nesting deeper than max_json_depth.
+class checked_dom_builder final : public json::json_sax_t {
+public:
+    explicit checked_dom_builder(json& root) : _root(root) {}
+
+    bool null() override { return add(nullptr); }
+    bool boolean(bool v) override { return add(v); }
+    bool number_integer(json::number_integer_t v) override { return add(v); }
+    bool number_unsigned(json::number_unsigned_t v) override { return add(v); }
+    bool number_float(json::number_float_t v, const json::string_t& /*text*/) override { return add(v); }
+    bool string(json::string_t& v) override { return add(std::move(v)); }
+    bool binary(json::binary_t& v) override { return add(json::binary(std::move(v))); }
+    bool start_object(std::size_t /*elements*/) override { return open(json::value_t::object); }
+    bool key(json::string_t& k) override {
+        auto& object = _stack.back()->get_ref<json::object_t&>();
+        auto [it, inserted] = object.try_emplace(std::move(k));
+        if (!inserted) return refuse(fmt::format("duplicate key \"{}\" in a JSON object.", it->first));
+        _slot = &it->second;
         return true;
-    };
+    }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t /*elements*/) override { return open(json::value_t::array); }
+    bool end_array() override { return close(); }
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                     const nlohmann::detail::exception& e) override {
+        // a syntax error, or out_of_range for a number beyond a double (found by fuzzing)
+        if (_error.empty()) _error = e.what();
+        return false;
+    }
+
+    [[nodiscard]] const std::string& error() const { return _error; }
+
+private:
+    template <class V>
+    json* place(V&& v) {
+        if (_stack.empty()) {
+            _root = json(std::forward<V>(v));
+            return &_root;
+        }
+        json& top = *_stack.back();
+        if (top.is_array()) {
+            auto& array = top.get_ref<json::array_t&>();
+            array.emplace_back(std::forward<V>(v));
+            return &array.back();
+        }
+        *_slot = json(std::forward<V>(v));
+        return _slot;
+    }
+    template <class V>
+    bool add(V&& v) {
+        place(std::forward<V>(v));
+        return true;
+    }
+    bool open(json::value_t kind) {
+        if (_stack.size() >= static_cast<std::size_t>(max_json_depth)) {
+            return refuse(fmt::format("JSON nested deeper than {} levels.", max_json_depth));
+        }
+        _stack.push_back(place(json(kind)));
+        return true;
+    }
+    bool close() {
+        _stack.pop_back();
+        return true;
+    }
+    bool refuse(std::string why) {
+        _error = std::move(why);
+        return false;
+    }
+
+    json& _root;
+    std::vector<json*> _stack;
+    json* _slot = nullptr;
+    std::string _error;
+};
+
+}  // namespace
+
+result<json> parse_json(std::string_view input) {
+    json root;
+    checked_dom_builder builder(root);
+    bool ok = false;
     try {
-        return json::parse(input.begin(), input.end(), callback);
-    } catch (const rejected& r) {
-        return make_error(errc::malformed_json, "", "Malformed JSON: " + r.message);
+        ok = json::sax_parse(input.begin(), input.end(), &builder, json::input_format_t::json, true);
     } catch (const json::exception& e) {
-        // parse_error for bad syntax, out_of_range for a number beyond a double (found by fuzzing).
         return make_error(errc::malformed_json, "", std::string("Malformed JSON: ") + e.what());
     }
+    if (!ok) return make_error(errc::malformed_json, "", "Malformed JSON: " + builder.error());
+    return root;
 }
 
-result<event> decode_event(const json& posted, std::optional<timestamp> now) {
+result<event> decode_event(json posted, std::optional<timestamp> now) {
     if (!posted.is_object()) {
         return make_error(errc::not_an_object, "", fmt::format("An event must be a JSON object, not {}.", json_kind(posted)));
     }
@@ -523,7 +580,7 @@ result<event> decode_event(const json& posted, std::optional<timestamp> now) {
     if (const auto sig = posted.find("signature"); sig != posted.end()) {
         env.signature = LEDGER_TRY_VALUE(decode_signature(*sig));
     }
-    ev.posted = posted;
+    ev.posted = std::move(posted);
     return ev;
 }
 
@@ -554,7 +611,7 @@ result<recorded_event> decode_record(std::string_view bytes) {
     out.recorded = recorded.at;
     parsed.erase("producer");
     parsed.erase("recorded_at");
-    out.ev = LEDGER_TRY_VALUE(decode_event(parsed, std::nullopt));
+    out.ev = LEDGER_TRY_VALUE(decode_event(std::move(parsed), std::nullopt));
     return out;
 }
 

@@ -53,7 +53,7 @@ inline constexpr int max_json_depth = 32;
 
 /// Decodes and validates one posted event. `now` is the ledger's clock (for the 5-minute rule);
 /// nullopt skips that rule (for records read back from the log).
-[[nodiscard]] result<event> decode_event(const nlohmann::json& posted, std::optional<timestamp> now);
+[[nodiscard]] result<event> decode_event(nlohmann::json posted, std::optional<timestamp> now);
 
 /// Encodes typed data back to JSON (the inverse of decoding, for tests and tools).
 [[nodiscard]] nlohmann::json encode_data(const event_data& data);

@@ -2,15 +2,38 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 namespace ledger::events {
+namespace {
+
+// OpenSSL 3 looks the algorithm up on every EVP_sha256() digest; fetched once here, and each
+// thread keeps one context, a digest costs the hashing alone.
+const EVP_MD* sha256_md() {
+    static const EVP_MD* md = [] {
+        const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        if (fetched == nullptr) throw std::runtime_error("EVP_MD_fetch(SHA256) failed");
+        return fetched;
+    }();
+    return md;
+}
+
+struct ctx_free {
+    void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+};
+
+}  // namespace
 
 sha256_digest sha256(std::string_view bytes) {
+    thread_local const std::unique_ptr<EVP_MD_CTX, ctx_free> ctx(EVP_MD_CTX_new());
     sha256_digest out{};
     unsigned int len = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != out.size()) {
-        throw std::runtime_error("EVP_Digest(sha256) failed");
+    if (!ctx || EVP_DigestInit_ex2(ctx.get(), sha256_md(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+        throw std::runtime_error("SHA-256 failed");
     }
     return out;
 }
@@ -43,15 +66,14 @@ bool from_hex(std::string_view hex, sha256_digest& out) {
 }
 
 sha256_digest chain_hash(const sha256_digest& previous, const sha256_digest& content, std::int64_t offset) {
-    std::string input;
-    input.reserve(72);
-    input.append(reinterpret_cast<const char*>(previous.data()), previous.size());
-    input.append(reinterpret_cast<const char*>(content.data()), content.size());
+    std::array<char, 72> input{};
+    std::copy(previous.begin(), previous.end(), input.begin());
+    std::copy(content.begin(), content.end(), input.begin() + 32);
     const auto u = static_cast<std::uint64_t>(offset);
-    for (int shift = 56; shift >= 0; shift -= 8) {
-        input.push_back(static_cast<char>((u >> shift) & 0xff));
+    for (int i = 0; i < 8; ++i) {
+        input[static_cast<std::size_t>(64 + i)] = static_cast<char>((u >> (56 - 8 * i)) & 0xff);
     }
-    return sha256(input);
+    return sha256(std::string_view(input.data(), input.size()));
 }
 
 }  // namespace ledger::events

@@ -99,6 +99,12 @@ void write_txn::put(dbi db, std::string_view key, std::string_view value) {
     check("mdb_put", mdb_put(_txn, db.handle, &k, &v, 0));
 }
 
+void write_txn::append(dbi db, std::string_view key, std::string_view value) {
+    MDB_val k = as_val(key);
+    MDB_val v = as_val(value);
+    check("mdb_put(append)", mdb_put(_txn, db.handle, &k, &v, MDB_APPEND));
+}
+
 bool write_txn::del(dbi db, std::string_view key) {
     MDB_val k = as_val(key);
     const int rc = mdb_del(_txn, db.handle, &k, nullptr);

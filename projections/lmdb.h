@@ -93,6 +93,9 @@ public:
 
     [[nodiscard]] std::optional<std::string_view> get(dbi db, std::string_view key) const;
     void put(dbi db, std::string_view key, std::string_view value);
+    /// Puts a key greater than every key in `db` (MDB_APPEND: no search, pages filled full).
+    /// Throws lmdb_error (MDB_KEYEXIST) if it is not.
+    void append(dbi db, std::string_view key, std::string_view value);
     /// Returns whether the key existed.
     bool del(dbi db, std::string_view key);
     /// Makes the changes durable. The handle is cleared first, so a throwing commit never aborts twice.

@@ -7,7 +7,9 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
+#include <istream>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -139,23 +141,68 @@ struct checkpoint_row {
     }
 };
 
+namespace detail {
+/// Appends what cereal writes to a string, without an ostringstream per value.
+class string_sink final : public std::streambuf {
+public:
+    std::string* out = nullptr;
+
+protected:
+    std::streamsize xsputn(const char* s, std::streamsize n) override {
+        out->append(s, static_cast<std::size_t>(n));
+        return n;
+    }
+    int_type overflow(int_type c) override {
+        if (!traits_type::eq_int_type(c, traits_type::eof())) out->push_back(traits_type::to_char_type(c));
+        return traits_type::not_eof(c);
+    }
+};
+/// Reads bytes in place (LMDB's own pages), without copying them into an istringstream.
+class view_source final : public std::streambuf {
+public:
+    void reset(std::string_view bytes) {
+        char* p = const_cast<char*>(bytes.data());  // the get area is only read
+        setg(p, p, p + bytes.size());
+    }
+};
+/// One stream per thread: constructing a stream (locale, ios_base) costs more than a small value.
+struct codec_streams {
+    string_sink sink;
+    std::ostream out{&sink};
+    view_source source;
+    std::istream in{&source};
+};
+inline codec_streams& streams() {
+    thread_local codec_streams s;
+    return s;
+}
+}  // namespace detail
+
 template <typename T>
 [[nodiscard]] std::string encode(const T& value) {
-    std::ostringstream out(std::ios::binary);
+    auto& s = detail::streams();
+    std::string out;
+    out.reserve(128);
+    s.sink.out = &out;
+    s.out.clear();
     {
-        cereal::BinaryOutputArchive archive(out);
+        cereal::BinaryOutputArchive archive(s.out);
         archive(value);
     }
-    return std::move(out).str();
+    s.sink.out = nullptr;
+    return out;
 }
 
 /// Throws cereal::Exception on bytes that are not a T.
 template <typename T>
 [[nodiscard]] T decode(std::string_view bytes) {
-    std::istringstream in(std::string(bytes), std::ios::binary);
-    cereal::BinaryInputArchive archive(in);
+    auto& s = detail::streams();
+    s.source.reset(bytes);
+    s.in.clear();
+    cereal::BinaryInputArchive archive(s.in);
     T value;
     archive(value);
+    s.source.reset({});
     return value;
 }
 

@@ -22,33 +22,72 @@ std::string bytes_of(const events::sha256_digest& d) {
 
 std::int64_t micros(events::timestamp t) { return t.time_since_epoch().count(); }
 
-/// Lookups inside the batch's write transaction, which sees the batch's own writes.
-class txn_lookup final : public lookup {
+/// What a batch reads and changes of the entities and grants, decoded once and written once
+/// at the end of the batch. Lookups see the batch's own changes, in ledger order.
+class batch_cache final : public lookup {
 public:
-    txn_lookup(store& s, write_txn& txn) : _s(s), _txn(txn) {}
-    std::optional<entity_record> entity(const std::string& entity) override {
-        auto v = _txn.get(_s.entities, entity);
-        if (!v) return std::nullopt;
-        return decode<entity_record>(*v);
+    batch_cache(store& s, write_txn& txn) : _s(s), _txn(txn) {}
+
+    /// The entity's record (empty for a new one), to change: it is written at flush().
+    entity_record& entity_for_update(const std::string& key) {
+        auto& slot = load_entity(key);
+        if (!slot.record) slot.record.emplace();
+        slot.dirty = true;
+        return *slot.record;
     }
-    std::vector<grant> grants_of(const std::string& actor) override {
-        auto v = _txn.get(_s.grants, actor);
-        if (!v) return {};
-        return decode<grants>(*v).items;
+    std::optional<entity_record> entity(const std::string& key) override { return load_entity(key).record; }
+
+    grants& grants_for_update(const std::string& actor) {
+        auto& slot = load_grants(actor);
+        slot.dirty = true;
+        return slot.value;
+    }
+    std::vector<grant> grants_of(const std::string& actor) override { return load_grants(actor).value.items; }
+
+    void flush() {
+        for (const auto& [key, slot] : _entities) {
+            if (slot.dirty) _txn.put(_s.entities, key, encode(*slot.record));
+        }
+        for (const auto& [actor, slot] : _grants) {
+            if (slot.dirty) _txn.put(_s.grants, actor, encode(slot.value));
+        }
     }
 
 private:
+    struct entity_slot {
+        std::optional<entity_record> record;
+        bool dirty = false;
+    };
+    struct grants_slot {
+        grants value;
+        bool dirty = false;
+    };
+    entity_slot& load_entity(const std::string& key) {
+        auto [it, inserted] = _entities.try_emplace(key);
+        if (inserted) {
+            if (auto v = _txn.get(_s.entities, key)) it->second.record = decode<entity_record>(*v);
+        }
+        return it->second;
+    }
+    grants_slot& load_grants(const std::string& actor) {
+        auto [it, inserted] = _grants.try_emplace(actor);
+        if (inserted) {
+            if (auto v = _txn.get(_s.grants, actor)) it->second.value = decode<grants>(*v);
+        }
+        return it->second;
+    }
+
     store& _s;
     write_txn& _txn;
+    std::unordered_map<std::string, entity_slot> _entities;
+    std::unordered_map<std::string, grants_slot> _grants;
 };
 
-void update_grants(store& s, write_txn& txn, const events::event& ev) {
+void update_grants(batch_cache& cache, const events::event& ev) {
     const auto* granted = std::get_if<events::role_granted>(&ev.data);
     const auto* revoked = std::get_if<events::role_revoked>(&ev.data);
     if (!granted && !revoked) return;
-    const std::string& actor = ev.env.entity_id;
-    grants g;
-    if (auto v = txn.get(s.grants, actor)) g = decode<grants>(*v);
+    grants& g = cache.grants_for_update(ev.env.entity_id);
     const auto at = micros(ev.env.occurred);
     if (granted) {
         grant item{granted->role, granted->system, at, std::nullopt, std::nullopt};
@@ -62,10 +101,28 @@ void update_grants(store& s, write_txn& txn, const events::event& ev) {
             if (item.role == revoked->role && item.system == revoked->system && !item.revoked_us) item.revoked_us = at;
         }
     }
-    txn.put(s.grants, actor, encode(g));
 }
 
 }  // namespace
+
+prepared_record prepare(raw_record record) {
+    prepared_record out;
+    out.offset = record.offset;
+    out.content = events::sha256(record.payload);
+    auto decoded = events::decode_record(record.payload);
+    if (decoded) {
+        out.event = std::move(decoded).value();
+        // The document is needed only to check a signature (rules.cc); dropped here, on the
+        // reading thread, it costs the writer nothing.
+        if (!out.event->ev.env.signature) out.event->ev.posted = nlohmann::json();
+    } else {
+        out.problem = decoded.error().field.empty()
+                          ? decoded.error().message
+                          : fmt::format("{} ({})", decoded.error().message, decoded.error().field);
+    }
+    out.payload = std::move(record.payload);
+    return out;
+}
 
 projector::projector(store& s, projector_options options) : _store(s), _options(options) {}
 
@@ -76,13 +133,20 @@ std::string projector::checkpoint_message(const std::string& topic, std::int64_t
 }
 
 result<batch_result> projector::apply(const std::vector<raw_record>& records) {
+    std::vector<prepared_record> prepared;
+    prepared.reserve(records.size());
+    for (const auto& r : records) prepared.push_back(prepare(r));
+    return apply(prepared);
+}
+
+result<batch_result> projector::apply(const std::vector<prepared_record>& records) {
     for (int attempt = 0;; ++attempt) {
         batch_result out;
         std::optional<error> gap;
         try {
             write_txn txn(_store.lmdb());
             head h = _store.read_head(txn.get());
-            txn_lookup look(_store, txn);
+            batch_cache cache(_store, txn);
             auto sign_checkpoint = [&](const head& at) {
                 checkpoint_row cp;
                 cp.offset = at.next_offset - 1;
@@ -92,7 +156,7 @@ result<batch_result> projector::apply(const std::vector<raw_record>& records) {
                     _store.secret_key(), checkpoint_message(_store.topic(), cp.offset, events::to_hex(at.chain)));
                 cp.signed_at = events::format_utc(std::chrono::time_point_cast<std::chrono::microseconds>(
                     std::chrono::system_clock::now()));
-                txn.put(_store.checkpoints, be64(static_cast<std::uint64_t>(cp.offset)), encode(cp));
+                txn.append(_store.checkpoints, be64(static_cast<std::uint64_t>(cp.offset)), encode(cp));
                 out.checkpoints.push_back(cp);
             };
             for (const auto& raw : records) {
@@ -108,27 +172,23 @@ result<batch_result> projector::apply(const std::vector<raw_record>& records) {
                                 "offset"};
                     break;
                 }
-                const auto content = events::sha256(raw.payload);
-                const auto chain = events::chain_hash(h.chain, content, raw.offset);
+                const auto chain = events::chain_hash(h.chain, raw.content, raw.offset);
                 log_row row;
                 row.bytes = raw.payload;
-                row.content_hash = bytes_of(content);
+                row.content_hash = bytes_of(raw.content);
                 row.chain_hash = bytes_of(chain);
                 const std::string offset_key = be64(static_cast<std::uint64_t>(raw.offset));
 
-                auto decoded = events::decode_record(raw.payload);
-                if (!decoded) {
+                if (!raw.event) {
                     row.kind = record_kind::undecodable;
-                    row.problem = decoded.error().field.empty()
-                                      ? decoded.error().message
-                                      : fmt::format("{} ({})", decoded.error().message, decoded.error().field);
+                    row.problem = raw.problem;
                     finding_row f;
                     f.finding = "undecodable_record";
                     f.offset = raw.offset;
                     f.detail = fmt::format("offset {} is not a ledger event: {}", raw.offset, row.problem);
-                    txn.put(_store.findings, offset_key + be64(0), encode(f));
+                    txn.append(_store.findings, offset_key + be64(0), encode(f));
                 } else {
-                    const auto& rec = decoded.value();
+                    const auto& rec = *raw.event;
                     const auto& ev = rec.ev;
                     row.occurred_us = micros(ev.env.occurred);
                     row.recorded_us = micros(rec.recorded);
@@ -137,17 +197,15 @@ result<batch_result> projector::apply(const std::vector<raw_record>& records) {
                         row.problem = fmt::format("event {} was applied at offset {}", ev.env.id, read_be64(*first));
                     } else {
                         txn.put(_store.ids, ev.env.id, offset_key);
-                        entity_record entity;
-                        if (auto v = txn.get(_store.entities, ev.env.entity)) entity = decode<entity_record>(*v);
-                        const auto raised = judge(rec, entity, look);
+                        entity_record& entity = cache.entity_for_update(ev.env.entity);
+                        const auto raised = judge(rec, entity, cache);
                         fold(entity, ev);
                         entity.seq += 1;
                         entity.last_offset = raw.offset;
                         entity.last_event_id = ev.env.id;
                         entity.last_type = ev.env.type;
                         entity.last_occurred_us = row.occurred_us;
-                        txn.put(_store.entities, ev.env.entity, encode(entity));
-                        update_grants(_store, txn, ev);
+                        update_grants(cache, ev);
                         row.entity = ev.env.entity;
                         row.seq = entity.seq;
                         txn.put(_store.entity_trail, prefixed(ev.env.entity, entity.seq), offset_key);
@@ -159,11 +217,11 @@ result<batch_result> projector::apply(const std::vector<raw_record>& records) {
                         for (const auto& r : raised) {
                             finding_row f{r.finding, ev.env.entity, ev.env.system, ev.env.id, raw.offset,
                                           r.detail,  row.occurred_us, r.severity};
-                            txn.put(_store.findings, offset_key + be64(i++), encode(f));
+                            txn.append(_store.findings, offset_key + be64(i++), encode(f));
                         }
                     }
                 }
-                txn.put(_store.log, offset_key, encode(row));
+                txn.append(_store.log, offset_key, encode(row));
                 h.next_offset = raw.offset + 1;
                 h.chain = chain;
                 h.records += 1;
@@ -176,6 +234,7 @@ result<batch_result> projector::apply(const std::vector<raw_record>& records) {
                 std::chrono::steady_clock::now() - _last_checkpoint >= _options.checkpoint_interval) {
                 sign_checkpoint(h);
             }
+            cache.flush();
             _store.write_head(txn, h);
             txn.commit();
             if (!out.checkpoints.empty()) _last_checkpoint = std::chrono::steady_clock::now();

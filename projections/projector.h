@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "events/error.h"
+#include "events/event.h"
+#include "events/hash.h"
 #include "projections/model.h"
 #include "projections/store.h"
 
@@ -19,6 +22,19 @@ struct raw_record {
     std::int64_t offset = 0;
     std::string payload;
 };
+
+/// A record with the work that needs no state done: its content hash and its decoding. Made by
+/// prepare() on any thread, so reading and decoding can run beside the LMDB writer.
+struct prepared_record {
+    std::int64_t offset = 0;
+    std::string payload;
+    events::sha256_digest content{};
+    std::optional<events::recorded_event> event;  ///< nullopt: not a ledger event; `ev.posted` is
+                                                  ///< kept for signed events only (the rules need
+                                                  ///< it for nothing else)
+    std::string problem;                          ///< why it is not (message and field)
+};
+[[nodiscard]] prepared_record prepare(raw_record record);
 
 struct projector_options {
     /// A checkpoint at every offset that is a multiple of this minus one (1,000 events)...
@@ -41,6 +57,8 @@ public:
     /// Applies `records` (ascending offsets) in one transaction, retrying after growing the map
     /// on MDB_MAP_FULL. Records before the head are skipped. A record past the head (a gap) stops
     /// the batch: what came before it is committed, then errc::offset_gap is returned.
+    [[nodiscard]] result<batch_result> apply(const std::vector<prepared_record>& records);
+    /// The same for records not prepared yet (prepares them here).
     [[nodiscard]] result<batch_result> apply(const std::vector<raw_record>& records);
 
     /// The canonical JSON a checkpoint signs.

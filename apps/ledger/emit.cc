@@ -220,7 +220,7 @@ int emit_kafka(const emit_options& o, std::istream& in, tally& t, progress& p) {
     std::size_t number = 0;
     while (next_event_line(in, text, number)) {
         auto parsed = events::parse_json(text);
-        auto ev = parsed ? events::decode_event(parsed.value(), std::chrono::time_point_cast<std::chrono::microseconds>(
+        auto ev = parsed ? events::decode_event(std::move(parsed.value()), std::chrono::time_point_cast<std::chrono::microseconds>(
                                                                      std::chrono::system_clock::now()))
                          : result<events::event>(parsed.error());
         std::unique_lock lock(mu);

@@ -82,6 +82,9 @@ TEST_CASE("parse_json rejects duplicate keys, deep nesting, invalid UTF-8 and lo
     const auto r = GENERATE(row{R"({"a":1,"a":2})", "duplicate key \"a\""},
                             row{R"({"x":{"a":1,"b":{"a":2,"a":3}}})", "duplicate key \"a\""},
                             row{std::string(40, '[') + std::string(40, ']'), "deeper than 32"},
+                            row{std::string(33, '[') + std::string(33, ']'), "deeper than 32"},
+                            row{R"({"a":[1,{"b":true,"b":null}]})", "duplicate key \"b\""},
+                            row{R"({"a":1} x)", "Malformed JSON"},
                             row{"{\"a\":\"\xff\"}", "Malformed JSON"}, row{R"({"a":"\ud800"})", "Malformed JSON"},
                             row{"{\"a\":1", "Malformed JSON"}, row{"", "Malformed JSON"},
                             row{R"({"a":1e30000001})", "number overflow"});
@@ -94,4 +97,16 @@ TEST_CASE("parse_json rejects duplicate keys, deep nesting, invalid UTF-8 and lo
 TEST_CASE("the same key in different objects is not a duplicate") {
     CHECK(parse_json(R"({"a":{"a":1},"b":{"a":2}})"));
     CHECK(parse_json(std::string(32, '[') + std::string(32, ']')));
+}
+
+TEST_CASE("parse_json builds the same document as nlohmann's own parser") {
+    const std::string text =
+        R"({"s":"x\u00e9\n","i":-12,"u":18446744073709551615,"f":1.5e3,"t":true,"n":null,)"
+        R"("a":[1,[2,[]],{"k":{}}],"o":{"z":1,"y":[{"q":"r"}]},"":"empty key"})";
+    auto parsed = parse_json(text);
+    REQUIRE(parsed);
+    CHECK(parsed.value() == nlohmann::json::parse(text));
+    CHECK(parse_json("[]").value() == nlohmann::json::array());
+    CHECK(parse_json("\"top\"").value() == "top");
+    CHECK(parse_json(" 7 ").value() == 7);
 }
