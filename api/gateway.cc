@@ -265,6 +265,21 @@ void gateway::index_loop(std::stop_token stop) {
         while (!stop.stop_requested()) {
             auto polled = reader.poll(std::chrono::milliseconds(100));
             if (!polled) {
+                if (polled.error().code == make_error_code(consumers::errc::offset_out_of_range)) {
+                    // Records were deleted from the start of the log: their ids cannot be
+                    // indexed any more. Index what is left rather than never serving.
+                    if (auto w = reader.watermarks(std::chrono::milliseconds(5000))) {
+                        std::lock_guard lock(_mu);
+                        if (w.value().first.value() > _indexed_through + 1) {
+                            spdlog::warn("gateway: {} starts at offset {} (records before it were deleted); "
+                                         "the ids of offsets {} to {} are not indexed",
+                                         _options.topic, w.value().first.value(), _indexed_through + 1,
+                                         w.value().first.value() - 1);
+                            _indexed_through = w.value().first.value() - 1;
+                            break;
+                        }
+                    }
+                }
                 spdlog::error("gateway: reading {}: {}", _options.topic, polled.error().message);
                 std::this_thread::sleep_for(std::chrono::seconds(1));
                 break;  // reopen from the last indexed offset

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "api/responses.h"
 #include "consumers/verify_kafka.h"
 #include "events/time.h"
+#include "projections/export.h"
 #include "projections/queries.h"
 
 namespace ledger::api {
@@ -305,6 +307,27 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                 return;
             }
             respond(json_response(req, http::status::ok, report.value().to_json()));
+        }).detach();
+    });
+    routes.add(http::verb::get, "/v1/export", [c](request&& req, const request_context& ctx, responder respond) {
+        if (!authorize_reader(*c, req, respond)) return;
+        const auto it = ctx.query.find("format");
+        auto format = projections::parse_export_format(it == ctx.query.end() ? "json" : it->second);
+        if (!format) {
+            respond(bad_parameter(req, "format", "format must be json or csv; got '" + it->second + "'."));
+            return;
+        }
+        // Reads the whole log: off the I/O threads.
+        std::thread([c, req = std::move(req), respond = std::move(respond), f = format.value()]() mutable {
+            std::ostringstream body;
+            projections::export_log(*c->source.store, body, f);
+            response res{http::status::ok, req.version()};
+            res.set(http::field::content_type,
+                    f == projections::export_format::csv ? "text/csv; charset=utf-8" : "application/json");
+            res.keep_alive(req.keep_alive());
+            res.body() = std::move(body).str();
+            res.prepare_payload();
+            respond(std::move(res));
         }).detach();
     });
     routes.add(http::verb::get, "/metrics", [c](request&& req, const request_context&, responder respond) {

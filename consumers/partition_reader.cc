@@ -112,15 +112,20 @@ result<std::unique_ptr<partition_reader>> partition_reader::open(const reader_op
 partition_reader::partition_reader(std::unique_ptr<RdKafka::KafkaConsumer> c, std::string topic)
     : _kafka(std::move(c)), _topic(std::move(topic)) {}
 
-result<ledger_offset> partition_reader::high_watermark(std::chrono::milliseconds timeout) {
+result<std::pair<ledger_offset, ledger_offset>> partition_reader::watermarks(std::chrono::milliseconds timeout) {
     int64_t low = 0;
     int64_t high = 0;
     const auto err = _kafka->query_watermark_offsets(_topic, 0, &low, &high, static_cast<int>(timeout.count()));
     if (err != RdKafka::ERR_NO_ERROR) {
         return failure(errc::kafka_unavailable,
-                       fmt::format("Cannot read the end offset of {}: {}.", _topic, RdKafka::err2str(err)));
+                       fmt::format("Cannot read the offsets of {}: {}.", _topic, RdKafka::err2str(err)));
     }
-    return ledger_offset{high};
+    return std::pair{ledger_offset{low}, ledger_offset{high}};
+}
+
+result<ledger_offset> partition_reader::high_watermark(std::chrono::milliseconds timeout) {
+    auto w = LEDGER_TRY_VALUE(watermarks(timeout));
+    return w.second;
 }
 
 partition_reader::~partition_reader() {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "events/error.h"
@@ -65,6 +66,8 @@ public:
     /// Asks the broker for the partition's high watermark: the offset the next record will get.
     /// Fails with errc::kafka_unavailable when the broker does not answer within `timeout`.
     [[nodiscard]] result<ledger_offset> high_watermark(std::chrono::milliseconds timeout);
+    /// The first offset still in the log (after deletions) and the high watermark.
+    [[nodiscard]] result<std::pair<ledger_offset, ledger_offset>> watermarks(std::chrono::milliseconds timeout);
 
 private:
     partition_reader(std::unique_ptr<RdKafka::KafkaConsumer> c, std::string topic);

@@ -3,6 +3,7 @@
 #include <future>
 #include <memory>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace ledger::consumers {
@@ -150,7 +151,12 @@ void projector_runner::loop(std::stop_token stop) {
                 auto polled = reader.poll(timeout);
                 if (!polled) {
                     if (polled.error().code == make_error_code(errc::offset_out_of_range)) {
-                        if (settle()) set_stalled(polled.error().message);
+                        if (settle()) {
+                            set_stalled(fmt::format("Offset {} is no longer in {}: records were deleted before the "
+                                                    "projector applied them. The projector stops here. ({})",
+                                                    _store.current_head().next_offset, topic,
+                                                    polled.error().message));
+                        }
                         return;
                     }
                     spdlog::error("projector: reading {}: {}", topic, polled.error().message);

@@ -1,9 +1,11 @@
-// The read commands of interface.md: status, trail, findings, timeline, digest. Each reads a
+// The read commands of interface.md: status, trail, findings, timeline, digest, export. Each reads a
 // data directory (--data, e.g. a replayed one) or a running ledger (--url, --token); tables by
 // default, --json for scripts.
 
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iostream>
 #include <memory>
 
 #include <fmt/format.h>
@@ -15,6 +17,7 @@
 #include "apps/ledger/options.h"
 #include "consumers/verify_kafka.h"
 #include "events/ledger_name.h"
+#include "projections/export.h"
 #include "projections/queries.h"
 #include "projections/store.h"
 
@@ -285,6 +288,61 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             if (out) {
                 (o->as_json || *head_only) ? fmt::print("{}\n", out->dump())
                                            : fmt::print("{}\n", (*out)["digest"].get<std::string>());
+            }
+            exit_code = code;
+        });
+    }
+    {
+        auto o = std::make_shared<read_options>();
+        auto format = std::make_shared<std::string>("json");
+        auto output = std::make_shared<std::string>();
+        auto* cmd = app.add_subcommand(
+            "export",
+            "Export the log with its evidence, checkable with standard tools: every record's exact bytes, its "
+            "content and chain hash, and (json) the signed checkpoints with the message each signs.");
+        add_read_flags(*cmd, *o);
+        cmd->add_option("--format", *format, "json (one document) or csv (a row per record, header first)")
+            ->capture_default_str();
+        cmd->add_option("--output,-o", *output, "Write to this file instead of standard output");
+        cmd->callback([o, format, output, &exit_code] {
+            auto f = projections::parse_export_format(*format);
+            if (!f) {
+                fmt::print(stderr, "ledger export: --format: {}\n", f.error().message);
+                exit_code = exit_usage;
+                return;
+            }
+            std::ofstream file;
+            if (!output->empty()) {
+                file.open(*output, std::ios::binary | std::ios::trunc);
+                if (!file) {
+                    fmt::print(stderr, "ledger export: --output: cannot write {}\n", *output);
+                    exit_code = exit_failure;
+                    return;
+                }
+            }
+            std::ostream& out = output->empty() ? std::cout : file;
+            if (!o->url.empty()) {
+                auto answer = http_get(o->url, "/v1/export?format=" + *format, o->token);
+                if (!answer || answer.value().status != 200) {
+                    fmt::print(stderr, "ledger export: {}\n",
+                               answer ? fmt::format("{} answered {}: {}", o->url, answer.value().status,
+                                                    answer.value().body)
+                                      : answer.error().message);
+                    exit_code = exit_failure;
+                    return;
+                }
+                out << answer.value().body;
+                exit_code = out ? exit_ok : exit_failure;
+                return;
+            }
+            int code = exit_ok;
+            auto written = run_read("export", *o, "", [&](projections::store& s) -> std::optional<json> {
+                return json(projections::export_log(s, out, f.value()));
+            }, code);
+            out.flush();
+            if (written && !out) {
+                fmt::print(stderr, "ledger export: writing failed\n");
+                code = exit_failure;
             }
             exit_code = code;
         });

@@ -44,3 +44,32 @@ start_ledger() {
   cat "$WORK/run.log" >&2
   fail "ledger run did not serve within 30 s"
 }
+
+# Writes $WORK/tokens.toml with three fresh tokens, their secrets in ADMIN (scope admin),
+# READER (read) and PRODUCER (produce:*).
+write_tokens() {
+  ADMIN=$(openssl rand -hex 16); READER=$(openssl rand -hex 16); PRODUCER=$(openssl rand -hex 16)
+  local h; h() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+  cat >"$WORK/tokens.toml" <<TOML
+[[token]]
+name = "admin-tool"
+sha256 = "$(h "$ADMIN")"
+scopes = ["admin"]
+[[token]]
+name = "auditor"
+sha256 = "$(h "$READER")"
+scopes = ["read"]
+[[token]]
+name = "supplier-ci"
+sha256 = "$(h "$PRODUCER")"
+scopes = ["produce:*"]
+TOML
+}
+
+# Stops the ledger started by start_ledger (SIGTERM, then waits for it to exit).
+stop_ledger() {
+  [[ -n $LEDGER_PID ]] || return 0
+  kill -TERM "$LEDGER_PID" 2>/dev/null || true
+  wait "$LEDGER_PID" 2>/dev/null || true
+  LEDGER_PID=""
+}
