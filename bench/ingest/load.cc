@@ -1,7 +1,9 @@
-// Load generator for the ingest gateway: N keep-alive connections posting single events, or
-// NDJSON batches, as fast as answers come. Prints one JSON line of figures.
+// Load generator for the ledger's HTTP API: N keep-alive connections posting single events or
+// NDJSON batches, or reading entities (--get-prefix), as fast as answers come or paced at a
+// fixed rate (open loop). Prints one JSON line of figures.
 //
-// Usage: ingest_load --url HOST:PORT --token T --events N [--connections C] [--batch B]
+// Usage: ingest_load --url HOST:PORT --token T --events N [--connections C] [--batch B] [--rate R]
+//        ingest_load --url HOST:PORT --token T --events N --get-prefix /v1/entities/change/C --keys K
 
 #include <algorithm>
 #include <chrono>
@@ -39,6 +41,8 @@ struct config {
     std::size_t batch = 0;  // 0: single POSTs
     std::string run_id;
     double rate = 0;  // requests per second, 0: as fast as answers come
+    std::string get_prefix;  // GET prefix + key (1..keys) instead of posting events
+    std::size_t keys = 1;
 };
 
 std::string event_json(const config& c, std::size_t n) {
@@ -98,6 +102,18 @@ private:
     void send(std::size_t first, std::size_t count) {
         _req = {};
         _req.version(11);
+        if (!_s.cfg.get_prefix.empty()) {
+            // Keys spread over 1..keys by a multiplicative hash: no two neighbours in a row.
+            const auto key = 1 + (first * 2654435761ULL) % _s.cfg.keys;
+            _req.method(http::verb::get);
+            _req.target(_s.cfg.get_prefix + std::to_string(key));
+            _req.set(http::field::host, _s.cfg.host);
+            _req.set(http::field::authorization, "Bearer " + _s.cfg.token);
+            _req.keep_alive(true);
+            _req.prepare_payload();
+            write_and_read();
+            return;
+        }
         _req.method(http::verb::post);
         _req.target(_s.cfg.batch == 0 ? "/v1/events" : "/v1/events/batch");
         _req.set(http::field::host, _s.cfg.host);
@@ -110,6 +126,10 @@ private:
         }
         _req.body() = std::move(body);
         _req.prepare_payload();
+        write_and_read();
+    }
+
+    void write_and_read() {
         _sent = clock_type::now();
         if (_s.cfg.rate <= 0) _due = _sent;
         http::async_write(_stream, _req, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -131,7 +151,9 @@ private:
                                      _s.latencies_ms.back());
         }
         _s.done_events += _count;
-        if (_s.cfg.batch == 0) {
+        if (!_s.cfg.get_prefix.empty()) {
+            res.result_int() == 200 ? ++_s.ok : ++_s.errors;
+        } else if (_s.cfg.batch == 0) {
             (res.result_int() == 201 || res.result_int() == 200) ? ++_s.ok : ++_s.errors;
         } else {
             // One NDJSON result per event.
@@ -181,19 +203,27 @@ double percentile(std::vector<double>& v, double p) {
 int main(int argc, char** argv) {
     config c;
     std::string url = "127.0.0.1:8080";
-    CLI::App app{"Load generator for the ledger's ingest gateway"};
+    CLI::App app{"Load generator for the ledger's HTTP API (posts or entity reads)"};
     app.add_option("--url", url, "HOST:PORT of the gateway");
     app.add_option("--token", c.token, "bearer token")->required();
     app.add_option("--events", c.events, "events to post");
     app.add_option("--connections", c.connections, "keep-alive connections");
     app.add_option("--batch", c.batch, "events per NDJSON batch (0: single POSTs)");
-    app.add_option("--run-id", c.run_id, "8 hex digits making this run's ids unique")->required();
+    app.add_option("--run-id", c.run_id, "8 hex digits making this run's ids unique (posting only)");
     app.add_option("--rate", c.rate,
                    "requests per second, paced (open loop; latency from each request's due time); "
                    "0: as fast as answers come");
+    app.add_option("--get-prefix", c.get_prefix,
+                   "read instead of posting: GET this prefix followed by a key from 1 to --keys, "
+                   "e.g. /v1/entities/change/C");
+    app.add_option("--keys", c.keys, "how many keys --get-prefix spreads over")->check(CLI::PositiveNumber);
     std::string timeline;
     app.add_option("--timeline", timeline, "write one line per request to this file: sent_ms latency_ms");
     CLI11_PARSE(app, argc, argv);
+    if (c.get_prefix.empty() && c.run_id.empty()) {
+        std::fprintf(stderr, "--run-id is required when posting events\n");
+        return 2;
+    }
     c.host = url.substr(0, url.rfind(':'));
     c.port = url.substr(url.rfind(':') + 1);
 
@@ -216,7 +246,7 @@ int main(int argc, char** argv) {
     // The exact Kafka record of one such event, for ProducerPerformance's --record-size.
     const auto posted = ledger::events::parse_json(event_json(c, 1)).value();
     const auto record = ledger::events::record_bytes(posted, "bench", "2026-11-22T05:40:00.000Z");
-    nlohmann::json out{{"mode", c.batch == 0 ? "single" : "batch"},
+    nlohmann::json out{{"mode", !c.get_prefix.empty() ? "get" : c.batch == 0 ? "single" : "batch"},
                        {"connections", c.connections},
                        {"batch", c.batch},
                        {"rate", c.rate},
