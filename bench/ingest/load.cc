@@ -104,9 +104,9 @@ private:
         _req.version(11);
         if (!_s.cfg.get_prefix.empty()) {
             // Keys spread over 1..keys by a multiplicative hash: no two neighbours in a row.
-            const auto key = 1 + (first * 2654435761ULL) % _s.cfg.keys;
             _req.method(http::verb::get);
-            _req.target(_s.cfg.get_prefix + std::to_string(key));
+            _req.target(_s.cfg.keys == 0 ? _s.cfg.get_prefix
+                                         : _s.cfg.get_prefix + std::to_string(1 + (first * 2654435761ULL) % _s.cfg.keys));
             _req.set(http::field::host, _s.cfg.host);
             _req.set(http::field::authorization, "Bearer " + _s.cfg.token);
             _req.keep_alive(true);
@@ -216,7 +216,8 @@ int main(int argc, char** argv) {
     app.add_option("--get-prefix", c.get_prefix,
                    "read instead of posting: GET this prefix followed by a key from 1 to --keys, "
                    "e.g. /v1/entities/change/C");
-    app.add_option("--keys", c.keys, "how many keys --get-prefix spreads over")->check(CLI::PositiveNumber);
+    app.add_option("--keys", c.keys, "how many keys --get-prefix spreads over (0: the prefix is the whole path)")
+        ->check(CLI::NonNegativeNumber);
     std::string timeline;
     app.add_option("--timeline", timeline, "write one line per request to this file: sent_ms latency_ms");
     CLI11_PARSE(app, argc, argv);
