@@ -78,6 +78,11 @@ void projector_runner::loop(std::stop_token stop) {
     // batch (its own thread): one batch is in flight at most, and it is settled before any
     // decision that depends on what has been applied (the end of the log, a limit, a reopen).
     std::unique_ptr<in_flight> pending;
+    // With _mu held: running once caught up with the end of the log as last seen (from the
+    // broker or an end-of-partition), else catching up.
+    auto refresh_state = [&] {
+        _status.state = _status.next_offset >= _status.end_offset ? runner_state::running : runner_state::catching_up;
+    };
     auto settle = [&]() -> bool {
         if (!pending) return true;
         auto applied = pending->done.get();
@@ -99,9 +104,7 @@ void projector_runner::loop(std::stop_token stop) {
             _status.checkpoints += applied.value().checkpoints.size();
             _status.last_apply_ms = ms / static_cast<double>(count);
             if (_status.end_offset < _status.next_offset) _status.end_offset = _status.next_offset;
-            // Caught up with the end of the log as last seen (from the broker or an end-of-partition).
-            _status.state = _status.next_offset >= _status.end_offset ? runner_state::running
-                                                                      : runner_state::catching_up;
+            refresh_state();
             snapshot = _status;
             _cv.notify_all();
         }
@@ -199,8 +202,7 @@ void projector_runner::loop(std::stop_token stop) {
             std::int64_t end = 0;
             {
                 std::lock_guard lock(_mu);
-                _status.state = _status.next_offset >= _status.end_offset ? runner_state::running
-                                                                          : runner_state::catching_up;
+                refresh_state();
                 applied_to = _status.next_offset;
                 end = _status.end_offset;
                 _cv.notify_all();

@@ -14,6 +14,14 @@ using sha256_digest = std::array<std::uint8_t, 32>;
 /// Lowercase hex of any bytes.
 [[nodiscard]] std::string to_hex(const std::uint8_t* data, std::size_t size);
 [[nodiscard]] inline std::string to_hex(const sha256_digest& d) { return to_hex(d.data(), d.size()); }
+/// Lowercase hex of raw bytes held in a string (a stored hash, a key).
+[[nodiscard]] inline std::string to_hex(std::string_view bytes) {
+    return to_hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+/// A digest's 32 bytes as a string, as the read models store it.
+[[nodiscard]] inline std::string as_bytes(const sha256_digest& d) {
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
 /// Parses 64 hex digits (either case); false if malformed.
 [[nodiscard]] bool from_hex(std::string_view hex, sha256_digest& out);
 

@@ -13,10 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string hex_of(const std::string& bytes) {
-    return events::to_hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-}
-
 std::string_view kind_name(record_kind k) {
     switch (k) {
         case record_kind::event: return "event";
@@ -49,8 +45,8 @@ std::string csv_field(std::string_view v) {
 std::string record_json(std::int64_t offset, const log_row& row) {
     json entry{{"offset", offset},
                {"kind", kind_name(row.kind)},
-               {"content_hash", hex_of(row.content_hash)},
-               {"chain_hash", hex_of(row.chain_hash)}};
+               {"content_hash", events::to_hex(row.content_hash)},
+               {"chain_hash", events::to_hex(row.chain_hash)}};
     std::string text = entry.dump();
     text.pop_back();  // '}' — the record goes last, as text
     if (auto s = as_json_string(row.bytes)) {
@@ -75,7 +71,7 @@ std::string record_csv(std::int64_t offset, const log_row& row) {
     std::string record = row.bytes;
     if (!as_json_string(row.bytes)) record = "base64:" + events::base64_encode(row.bytes);
     return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", offset, kind_name(row.kind),
-                       hex_of(row.content_hash), hex_of(row.chain_hash), csv_field(id), csv_field(type),
+                       events::to_hex(row.content_hash), events::to_hex(row.chain_hash), csv_field(id), csv_field(type),
                        csv_field(entity), csv_field(system), csv_field(actor), csv_field(occurred),
                        csv_field(recorded), csv_field(producer), csv_field(record));
 }
@@ -129,7 +125,7 @@ std::uint64_t export_log(store& s, std::ostream& out, export_format format, std:
         for (bool ok = cp.first(); ok; ok = cp.next()) {
             const auto row = decode<checkpoint_row>(cp.value());
             if (row.offset < from || row.offset > last) continue;
-            const auto chain_hex = hex_of(row.chain_hash);
+            const auto chain_hex = events::to_hex(row.chain_hash);
             const json entry{{"offset", row.offset},
                              {"chain_hash", chain_hex},
                              {"message", projector::checkpoint_message(s.topic(), row.offset, chain_hex)},

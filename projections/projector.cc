@@ -16,10 +16,6 @@
 namespace ledger::projections {
 namespace {
 
-std::string bytes_of(const events::sha256_digest& d) {
-    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
-}
-
 std::int64_t micros(events::timestamp t) { return t.time_since_epoch().count(); }
 
 /// What a batch reads and changes of the entities and grants, decoded once and written once
@@ -150,7 +146,7 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             auto sign_checkpoint = [&](const head& at) {
                 checkpoint_row cp;
                 cp.offset = at.next_offset - 1;
-                cp.chain_hash = bytes_of(at.chain);
+                cp.chain_hash = events::as_bytes(at.chain);
                 cp.public_key = _store.public_key();
                 cp.signature = events::ed25519_sign(
                     _store.secret_key(), checkpoint_message(_store.topic(), cp.offset, events::to_hex(at.chain)));
@@ -175,8 +171,8 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                 const auto chain = events::chain_hash(h.chain, raw.content, raw.offset);
                 log_row row;
                 row.bytes = raw.payload;
-                row.content_hash = bytes_of(raw.content);
-                row.chain_hash = bytes_of(chain);
+                row.content_hash = events::as_bytes(raw.content);
+                row.chain_hash = events::as_bytes(chain);
                 const std::string offset_key = be64(static_cast<std::uint64_t>(raw.offset));
 
                 if (!raw.event) {

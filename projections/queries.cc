@@ -14,10 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string hex_of(const std::string& bytes) {
-    return events::to_hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-}
-
 std::string iso(std::int64_t us) { return events::format_utc(events::timestamp(std::chrono::microseconds(us))); }
 
 std::optional<log_row> row_at(store& s, MDB_txn* txn, std::int64_t offset) {
@@ -34,8 +30,8 @@ json event_json(store& s, std::int64_t offset, const log_row& row) {
     out["partition"] = 0;
     out["offset"] = offset;
     if (row.kind == record_kind::event) out["seq"] = row.seq;
-    out["content_hash"] = hex_of(row.content_hash);
-    out["chain_hash"] = hex_of(row.chain_hash);
+    out["content_hash"] = events::to_hex(row.content_hash);
+    out["chain_hash"] = events::to_hex(row.chain_hash);
     return out;
 }
 
@@ -222,7 +218,7 @@ std::string digest(store& s) {
     events::sha256_digest acc{};
     std::string buffer;
     auto flush = [&] {
-        const auto h = events::sha256(std::string(reinterpret_cast<const char*>(acc.data()), acc.size()) + buffer);
+        const auto h = events::sha256(events::as_bytes(acc) + buffer);
         acc = h;
         buffer.clear();
     };

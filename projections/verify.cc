@@ -13,12 +13,7 @@ namespace {
 
 constexpr std::size_t max_problems = 1000;
 
-std::string hex(const std::string& bytes) {
-    return events::to_hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-}
-std::string bytes_of(const events::sha256_digest& d) {
-    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
-}
+
 
 /// The offset a differing key of `db` points at, as well as it can be told.
 std::int64_t offset_of(const std::string& db, std::string_view key, std::string_view live_value,
@@ -129,24 +124,24 @@ void verifier::feed(std::int64_t offset, std::string_view bytes) {
             problem(offset, "the read models have no record at this offset");
         } else {
             const auto row = decode<log_row>(*v);
-            if (row.content_hash != bytes_of(content) || row.bytes != bytes) {
+            if (row.content_hash != events::as_bytes(content) || row.bytes != bytes) {
                 problem(offset, fmt::format("the record in Kafka (content hash {}) differs from the one projected ({})",
-                                            events::to_hex(content), hex(row.content_hash)));
-            } else if (row.chain_hash != bytes_of(_chain)) {
+                                            events::to_hex(content), events::to_hex(row.content_hash)));
+            } else if (row.chain_hash != events::as_bytes(_chain)) {
                 problem(offset, fmt::format("chain hash {} in the read models; recomputed from Kafka: {}",
-                                            hex(row.chain_hash), events::to_hex(_chain)));
+                                            events::to_hex(row.chain_hash), events::to_hex(_chain)));
             }
         }
     }
     if (const auto it = _checkpoints.find(offset); it != _checkpoints.end()) {
         const auto& cp = it->second;
         ++_checked;
-        const auto message = projector::checkpoint_message(_live.topic(), cp.offset, hex(cp.chain_hash));
+        const auto message = projector::checkpoint_message(_live.topic(), cp.offset, events::to_hex(cp.chain_hash));
         if (!events::ed25519_verify(cp.public_key, message, cp.signature)) {
             problem(offset, "the checkpoint's signature does not verify");
-        } else if (cp.chain_hash != bytes_of(_chain)) {
+        } else if (cp.chain_hash != events::as_bytes(_chain)) {
             problem(offset, fmt::format("the signed checkpoint says chain hash {}; recomputed from Kafka: {}",
-                                        hex(cp.chain_hash), events::to_hex(_chain)));
+                                        events::to_hex(cp.chain_hash), events::to_hex(_chain)));
         }
     }
     if (!_rebuild_failed) {

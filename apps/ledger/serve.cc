@@ -54,12 +54,9 @@ bool reads(role r) { return r == role::run || r == role::query; }
 
 /// The Kafka record of a checkpoint: canonical JSON anyone can check with the public key.
 std::string checkpoint_record(const std::string& topic, const projections::checkpoint_row& cp) {
-    auto hex = [](const std::string& b) {
-        return events::to_hex(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
-    };
     return events::canonicalize(nlohmann::json{{"ledger", topic},
                                                {"offset", cp.offset},
-                                               {"chain_hash", hex(cp.chain_hash)},
+                                               {"chain_hash", events::to_hex(cp.chain_hash)},
                                                {"public_key", events::base64_encode(cp.public_key)},
                                                {"signature", events::base64_encode(cp.signature)},
                                                {"signed_at", cp.signed_at}});
