@@ -90,6 +90,9 @@ result<std::unique_ptr<partition_reader>> partition_reader::open(const reader_op
     LEDGER_TRY(set("enable.partition.eof", "true"));
     // Only committed (acknowledged) records are read; idempotent producers need no more.
     LEDGER_TRY(set("isolation.level", "read_committed"));
+    // One partition: the default 1 MiB per fetch capped a replay at ~105k events/s (a round
+    // trip per ~2,300 records); 16 MiB measured 110-117k/s on the same 1M-event topic.
+    LEDGER_TRY(set("max.partition.fetch.bytes", "16777216"));
     for (const auto& [name, value] : options.extra) {
         LEDGER_TRY(set(name, value));
     }

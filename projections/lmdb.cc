@@ -99,6 +99,15 @@ void write_txn::put(dbi db, std::string_view key, std::string_view value) {
     check("mdb_put", mdb_put(_txn, db.handle, &k, &v, 0));
 }
 
+std::optional<std::string_view> write_txn::put_new(dbi db, std::string_view key, std::string_view value) {
+    MDB_val k = as_val(key);
+    MDB_val v = as_val(value);
+    const int rc = mdb_put(_txn, db.handle, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+    check("mdb_put(no overwrite)", rc);
+    return std::nullopt;
+}
+
 void write_txn::append(dbi db, std::string_view key, std::string_view value) {
     MDB_val k = as_val(key);
     MDB_val v = as_val(value);

@@ -93,6 +93,9 @@ public:
 
     [[nodiscard]] std::optional<std::string_view> get(dbi db, std::string_view key) const;
     void put(dbi db, std::string_view key, std::string_view value);
+    /// Puts `key` unless it is there: nullopt when it was put, else the value already under it
+    /// (MDB_NOOVERWRITE: one search for both the check and the insert).
+    [[nodiscard]] std::optional<std::string_view> put_new(dbi db, std::string_view key, std::string_view value);
     /// Puts a key greater than every key in `db` (MDB_APPEND: no search, pages filled full).
     /// Throws lmdb_error (MDB_KEYEXIST) if it is not.
     void append(dbi db, std::string_view key, std::string_view value);

@@ -188,11 +188,10 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                     const auto& ev = rec.ev;
                     row.occurred_us = micros(ev.env.occurred);
                     row.recorded_us = micros(rec.recorded);
-                    if (auto first = txn.get(_store.ids, ev.env.id)) {
+                    if (auto first = txn.put_new(_store.ids, ev.env.id, offset_key)) {
                         row.kind = record_kind::duplicate;
                         row.problem = fmt::format("event {} was applied at offset {}", ev.env.id, read_be64(*first));
                     } else {
-                        txn.put(_store.ids, ev.env.id, offset_key);
                         entity_record& entity = cache.entity_for_update(ev.env.entity);
                         const auto raised = judge(rec, entity, cache);
                         fold(entity, ev);
