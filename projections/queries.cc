@@ -42,12 +42,15 @@ json finding_json(const finding_row& f) {
     return out;
 }
 
-std::vector<finding_row> findings_at(store& s, MDB_txn* txn, std::int64_t offset) {
-    std::vector<finding_row> out;
-    const auto prefix = be64(static_cast<std::uint64_t>(offset));
+/// The findings raised at each of `offsets` (ascending), in key order, through one cursor.
+json findings_at(store& s, MDB_txn* txn, const std::vector<std::int64_t>& offsets) {
+    json out = json::array();
     cursor c(txn, s.findings);
-    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
-        out.push_back(decode<finding_row>(c.value()));
+    for (const auto offset : offsets) {
+        const auto prefix = be64(static_cast<std::uint64_t>(offset));
+        for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
+            out.push_back(finding_json(decode<finding_row>(c.value())));
+        }
     }
     return out;
 }
@@ -112,10 +115,7 @@ std::optional<json> entity_status(store& s, const std::string& entity, std::opti
         now_us >= *rec.time("submitted") + 5 * day_us) {
         rec.state = "approved_by_default";
     }
-    json findings = json::array();
-    for (const auto offset : included) {
-        for (const auto& f : findings_at(s, txn, offset)) findings.push_back(finding_json(f));
-    }
+    json findings = findings_at(s, txn, included);
     json out{{"entity", entity},
              {"kind", entity.substr(0, entity.find('/'))},
              {"system", rec.system},
