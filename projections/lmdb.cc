@@ -38,7 +38,8 @@ env::env(const std::filesystem::path& dir, const env_options& options) {
         check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, options.map_size));
         check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(_env, options.max_dbs));
         check("mdb_env_set_maxreaders", mdb_env_set_maxreaders(_env, options.max_readers));
-        check("mdb_env_open", mdb_env_open(_env, dir.c_str(), MDB_NOTLS, 0640));
+        check("mdb_env_open",
+              mdb_env_open(_env, dir.c_str(), MDB_NOTLS | (options.sync_commits ? 0 : MDB_NOSYNC), 0640));
     } catch (...) {
         mdb_env_close(_env);
         throw;
@@ -68,6 +69,8 @@ std::size_t env::map_size() const {
 }
 
 void env::grow() { check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, map_size() * 2)); }
+
+void env::sync() { check("mdb_env_sync", mdb_env_sync(_env, 1)); }
 
 int env::clear_stale_readers() {
     int dead = 0;

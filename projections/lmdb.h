@@ -32,6 +32,11 @@ struct env_options {
     unsigned max_dbs = 32;
     /// Maximum concurrent read transactions. Default: 256.
     unsigned max_readers = 256;
+    /// Whether each commit is flushed to disk before it returns. false (MDB_NOSYNC) suits a
+    /// bulk load that is worthless until finished: a crash of the process still loses nothing
+    /// committed, a crash of the machine may undo the last commits; call env::sync() at the end.
+    /// Default: true.
+    bool sync_commits = true;
 };
 
 class read_txn;
@@ -58,6 +63,8 @@ public:
     [[nodiscard]] std::size_t map_size() const;
     /// Clears reader slots left by crashed processes; returns how many were cleared.
     int clear_stale_readers();
+    /// Flushes every commit to disk (mdb_env_sync, forced).
+    void sync();
 
     [[nodiscard]] MDB_env* get() const noexcept { return _env; }
 

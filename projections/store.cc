@@ -77,7 +77,8 @@ store::~store() {
     if (_lock_fd >= 0) ::close(_lock_fd);
 }
 
-result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, const std::string& topic, bool writer) {
+result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, const std::string& topic, bool writer,
+                                           bool bulk) {
     std::error_code ec;
     if (!writer && !std::filesystem::exists(dir / "data.mdb", ec)) {
         return failure(errc::not_found, fmt::format("{} holds no read models.", dir.string()), "data");
@@ -98,6 +99,7 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
     try {
         env_options eo;
         eo.map_size = initial_map;
+        eo.sync_commits = !bulk;
         std::unique_ptr<store> s(new store(dir, topic, projections::env(dir, eo)));
         s->_lock_fd = lock_fd;
         lock_fd = -1;

@@ -49,8 +49,11 @@ public:
     /// Opens (creating if `writer`) the data directory for `topic`. A writer takes the
     /// directory's lock (refused with errc::data_dir_locked while another holds it) and creates
     /// the ledger key on first start (mode 0600). A reader opens an existing directory only.
+    /// `bulk` (a writer rebuilding a new directory: replay, verify) does not flush each batch to
+    /// disk; the caller syncs once at the end (lmdb().sync()).
     [[nodiscard]] static result<std::unique_ptr<store>> open(const std::filesystem::path& dir,
-                                                             const std::string& topic, bool writer);
+                                                             const std::string& topic, bool writer,
+                                                             bool bulk = false);
     ~store();
     store(const store&) = delete;
     store& operator=(const store&) = delete;

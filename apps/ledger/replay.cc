@@ -58,7 +58,8 @@ int replay(const replay_options& o) {
         fmt::print(stderr, "ledger replay: --data {} already holds read models; replay into a new directory\n", o.data);
         return exit_failure;
     }
-    auto opened = projections::store::open(o.data, name.value().topic(), true);
+    // A replay is worth nothing until it is finished: one flush to disk at the end, not one per batch.
+    auto opened = projections::store::open(o.data, name.value().topic(), true, true);
     if (!opened) {
         fmt::print(stderr, "ledger replay: --data: {}\n", opened.error().message);
         return exit_failure;
@@ -105,6 +106,7 @@ int replay(const replay_options& o) {
         fmt::print(stderr, "ledger replay: stopped at offset {}: {}\n", st.next_offset, st.error);
         return exit_failure;
     }
+    store->lmdb().sync();
     const auto h = store->current_head();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     nlohmann::json out{{"data", o.data},
