@@ -238,8 +238,14 @@ server::server(server_options options, std::shared_ptr<const router> routes)
     : _options(std::move(options)),
       _routes(std::move(routes)),
       _stats(std::make_shared<server_stats>()),
-      _io(static_cast<int>(std::max(1u, _options.threads))),
-      _acceptor(asio::make_strand(_io)) {}
+      _ios([n = std::max(1u, _options.threads)] {
+          std::vector<std::unique_ptr<asio::io_context>> ios;
+          for (unsigned i = 0; i < n; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+          return ios;
+      }()),
+      _acceptor(asio::make_strand(*_ios.front())) {
+    for (auto& io : _ios) _work.push_back(asio::make_work_guard(*io));
+}
 
 server::~server() { stop(std::chrono::milliseconds(0)); }
 
@@ -256,8 +262,8 @@ result<void> server::start() {
     if (_acceptor.bind(endpoint, ec); ec) return fail("bind");
     if (_acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
     accept();
-    for (unsigned i = 0; i < std::max(1u, _options.threads); ++i) {
-        _threads.emplace_back([this] { _io.run(); });
+    for (auto& io : _ios) {
+        _threads.emplace_back([io = io.get()] { io->run(); });
     }
     return boost::outcome_v2::success();
 }
@@ -268,7 +274,9 @@ tcp::endpoint server::local_endpoint() const {
 }
 
 void server::accept() {
-    _acceptor.async_accept(asio::make_strand(_io), [this](beast::error_code ec, tcp::socket socket) {
+    // Connections go to the I/O threads in turn.
+    auto& io = *_ios[_next_io++ % _ios.size()];
+    _acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !_acceptor.is_open()) {
             return;
         }
@@ -303,7 +311,8 @@ void server::stop(std::chrono::milliseconds grace) {
     while (_stats->requests_in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    _io.stop();
+    _work.clear();
+    for (auto& io : _ios) io->stop();
     for (auto& t : _threads) {
         t.join();
     }

