@@ -7,22 +7,8 @@ need_brokers
 
 name=$(unique gw)
 topic="ledger.$name"
-admin=$(openssl rand -hex 16); agresso=$(openssl rand -hex 16); reader=$(openssl rand -hex 16)
-h() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-cat >"$WORK/tokens.toml" <<TOML
-[[token]]
-name = "admin-tool"
-sha256 = "$(h "$admin")"
-scopes = ["admin"]
-[[token]]
-name = "agresso-ci"
-sha256 = "$(h "$agresso")"
-scopes = ["produce:AGRESSO"]
-[[token]]
-name = "auditor"
-sha256 = "$(h "$reader")"
-scopes = ["read"]
-TOML
+write_tokens
+admin=$ADMIN agresso=$AGRESSO reader=$READER
 
 args=(--brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --listen 127.0.0.1:0 --data "$WORK/data" --tokens "$WORK/tokens.toml")
 start_ledger "${args[@]}"

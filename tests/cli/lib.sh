@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # Helpers for the CLI tests: run by ctest with LEDGER_BIN and LEDGER_SOURCE_DIR set.
 set -euo pipefail
+# A command that fails outside `|| fail ...` ends the test: say which, instead of exiting silently.
+set -E
+trap 'rc=$?; [[ $- == *e* ]] && echo "FAIL: line $LINENO of $(basename "$0") exited $rc: $BASH_COMMAND" >&2' ERR
 : "${LEDGER_BIN:?LEDGER_BIN must point at the ledger binary}"
 : "${LEDGER_SOURCE_DIR:?LEDGER_SOURCE_DIR must point at the repository}"
 
@@ -45,24 +48,24 @@ start_ledger() {
   fail "ledger run did not serve within 30 s"
 }
 
-# Writes $WORK/tokens.toml with three fresh tokens, their secrets in ADMIN (scope admin),
-# READER (read) and PRODUCER (produce:*).
+# Writes $WORK/tokens.toml with three fresh tokens, their secrets in ADMIN ("admin-tool", scope
+# admin), AGRESSO ("agresso-ci", produce:AGRESSO) and READER ("auditor", read).
 write_tokens() {
-  ADMIN=$(openssl rand -hex 16); READER=$(openssl rand -hex 16); PRODUCER=$(openssl rand -hex 16)
-  local h; h() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+  ADMIN=$(openssl rand -hex 16); AGRESSO=$(openssl rand -hex 16); READER=$(openssl rand -hex 16)
+  h() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
   cat >"$WORK/tokens.toml" <<TOML
 [[token]]
 name = "admin-tool"
 sha256 = "$(h "$ADMIN")"
 scopes = ["admin"]
 [[token]]
+name = "agresso-ci"
+sha256 = "$(h "$AGRESSO")"
+scopes = ["produce:AGRESSO"]
+[[token]]
 name = "auditor"
 sha256 = "$(h "$READER")"
 scopes = ["read"]
-[[token]]
-name = "supplier-ci"
-sha256 = "$(h "$PRODUCER")"
-scopes = ["produce:*"]
 TOML
 }
 
