@@ -1,7 +1,15 @@
 #include "consumers/projector_runner.h"
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -63,12 +71,87 @@ void projector_runner::set_stalled(std::string why) {
 
 namespace {
 
-/// A batch being applied on its own thread while the next one is read and decoded.
+/// A batch being applied on the writer thread while the next one is read and decoded.
 struct in_flight {
     std::vector<projections::prepared_record> records;
-    std::future<result<projections::batch_result>> done;
+    std::future<void> done;
+    std::optional<result<projections::batch_result>> outcome;
     double ms = 0;
 };
+
+/// A thread for the runner's life that runs one job at a time: the LMDB writer, and the helpers
+/// that prepare records beside the reading thread. (A thread per batch cost a thread start per
+/// batch and left each batch's allocations to a fresh thread's empty caches.)
+class worker_thread {
+public:
+    worker_thread() : _thread([this](std::stop_token stop) { run(stop); }) {}
+    ~worker_thread() {
+        _thread.request_stop();
+        _cv.notify_all();
+    }
+    worker_thread(const worker_thread&) = delete;
+    worker_thread& operator=(const worker_thread&) = delete;
+
+    std::future<void> submit(std::function<void()> fn) {
+        std::packaged_task<void()> task(std::move(fn));
+        auto future = task.get_future();
+        {
+            std::lock_guard lock(_mu);
+            _job = std::move(task);
+        }
+        _cv.notify_one();
+        return future;
+    }
+
+private:
+    void run(std::stop_token stop) {
+        for (;;) {
+            std::packaged_task<void()> job;
+            {
+                std::unique_lock lock(_mu);
+                _cv.wait(lock, [&] { return stop.stop_requested() || _job.valid(); });
+                if (!_job.valid()) return;
+                job = std::move(_job);
+            }
+            job();
+        }
+    }
+
+    std::mutex _mu;
+    std::condition_variable _cv;
+    std::packaged_task<void()> _job;
+    std::jthread _thread;  // last: started after the members it uses
+};
+
+/// Prepares a batch (SHA-256 and decoding, the reading side's work) on this thread and the
+/// helpers together, each taking the next slice of records as it is free: the writer's
+/// thread shares the cores, so equal shares fixed in advance would end unevenly.
+std::vector<projections::prepared_record> prepare_all(std::vector<projections::raw_record> raw,
+                                                      std::vector<std::unique_ptr<worker_thread>>& helpers) {
+    std::vector<projections::prepared_record> out(raw.size());
+    constexpr std::size_t slice = 256;
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (;;) {
+            const std::size_t begin = next.fetch_add(slice, std::memory_order_relaxed);
+            if (begin >= raw.size()) return;
+            const std::size_t end = std::min(raw.size(), begin + slice);
+            for (std::size_t i = begin; i < end; ++i) out[i] = projections::prepare(std::move(raw[i]));
+        }
+    };
+    std::vector<std::future<void>> done;
+    if (raw.size() > slice) {
+        for (auto& h : helpers) done.push_back(h->submit(work));
+    }
+    try {
+        work();
+    } catch (...) {
+        for (auto& d : done) d.wait();  // the helpers still use `raw` and `out`
+        throw;
+    }
+    for (auto& d : done) d.get();
+    return out;
+}
 
 }  // namespace
 
@@ -78,6 +161,9 @@ void projector_runner::loop(std::stop_token stop) {
     // batch (its own thread): one batch is in flight at most, and it is settled before any
     // decision that depends on what has been applied (the end of the log, a limit, a reopen).
     std::unique_ptr<in_flight> pending;
+    worker_thread writer;
+    std::vector<std::unique_ptr<worker_thread>> helpers;
+    for (std::size_t i = 0; i < _options.prepare_helpers; ++i) helpers.push_back(std::make_unique<worker_thread>());
     // With _mu held: running once caught up with the end of the log as last seen (from the
     // broker or an end-of-partition), else catching up.
     auto refresh_state = [&] {
@@ -85,7 +171,8 @@ void projector_runner::loop(std::stop_token stop) {
     };
     auto settle = [&]() -> bool {
         if (!pending) return true;
-        auto applied = pending->done.get();
+        pending->done.get();
+        auto applied = std::move(*pending->outcome);
         const auto count = pending->records.size();
         const double ms = pending->ms;
         pending.reset();  // the batch's memory is freed here, not on the writer's thread
@@ -115,11 +202,10 @@ void projector_runner::loop(std::stop_token stop) {
         pending = std::make_unique<in_flight>();
         pending->records = std::move(records);
         auto* job = pending.get();
-        job->done = std::async(std::launch::async, [this, job] {
+        job->done = writer.submit([this, job] {
             const auto t0 = std::chrono::steady_clock::now();
-            auto r = _projector.apply(job->records);
+            job->outcome = _projector.apply(job->records);
             job->ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-            return r;
         });
     };
     auto finish = [&](runner_state state) {
@@ -145,12 +231,12 @@ void projector_runner::loop(std::stop_token stop) {
         }
         bool reopen = false;
         while (!stop.stop_requested() && !reopen) {
-            std::vector<projections::prepared_record> batch;
-            batch.reserve(_options.batch_max);
+            std::vector<projections::raw_record> raw;
+            raw.reserve(_options.batch_max);
             bool at_end = false;
             bool limit_reached = false;
             auto timeout = std::chrono::milliseconds(200);
-            while (batch.size() < _options.batch_max) {
+            while (raw.size() < _options.batch_max) {
                 auto polled = reader.poll(timeout);
                 if (!polled) {
                     if (polled.error().code == make_error_code(errc::offset_out_of_range)) {
@@ -168,16 +254,12 @@ void projector_runner::loop(std::stop_token stop) {
                     break;
                 }
                 if (auto* rec = std::get_if<record>(&polled.value())) {
-                    if (_options.stop_before && _options.stop_before(*rec)) {
-                        limit_reached = true;
-                        break;
-                    }
                     if (_options.stop_after_offset >= 0 && rec->offset.value() > _options.stop_after_offset) {
                         limit_reached = true;
                         break;
                     }
-                    batch.push_back(projections::prepare(
-                        projections::raw_record{rec->offset.value(), std::move(rec->payload)}));
+                    raw.push_back(projections::raw_record{rec->offset.value(), std::move(rec->payload),
+                                                          rec->timestamp_ms});
                     timeout = std::chrono::milliseconds(0);
                     if (_options.stop_after_offset >= 0 && rec->offset.value() >= _options.stop_after_offset) {
                         limit_reached = true;
@@ -192,8 +274,16 @@ void projector_runner::loop(std::stop_token stop) {
                     break;  // timed out: apply what there is
                 }
             }
+            const bool full = raw.size() >= _options.batch_max;
+            auto batch = prepare_all(std::move(raw), helpers);
+            if (_options.stop_before) {
+                const auto last = std::find_if(batch.begin(), batch.end(), _options.stop_before);
+                if (last != batch.end()) {
+                    batch.erase(last, batch.end());
+                    limit_reached = true;
+                }
+            }
             if (!settle()) return;
-            const bool full = batch.size() >= _options.batch_max;
             if (!batch.empty()) launch(std::move(batch));
             // A full batch in the middle of the log stays in flight while the next is read.
             if (full && !at_end && !limit_reached && !reopen) continue;

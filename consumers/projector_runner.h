@@ -33,7 +33,10 @@ struct runner_options {
     /// Stop once the end of the log is reached (replay). Default: false.
     bool stop_at_end = false;
     /// Stop before the first record for which this answers true (replay --until). Default: none.
-    std::function<bool(const record&)> stop_before;
+    std::function<bool(const projections::prepared_record&)> stop_before;
+    /// Threads that hash and decode records beside the reading thread, while the writer applies
+    /// the batch before. Default: one less than the cores (at least one, at most seven).
+    std::size_t prepare_helpers = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8) - 1;
 };
 
 enum class runner_state { starting, catching_up, running, stalled, stopped };

@@ -104,6 +104,7 @@ void update_grants(batch_cache& cache, const events::event& ev) {
 prepared_record prepare(raw_record record) {
     prepared_record out;
     out.offset = record.offset;
+    out.timestamp_ms = record.timestamp_ms;
     out.content = events::sha256(record.payload);
     auto decoded = events::decode_record(record.payload);
     if (decoded) {

@@ -21,6 +21,7 @@ namespace ledger::projections {
 struct raw_record {
     std::int64_t offset = 0;
     std::string payload;
+    std::int64_t timestamp_ms = 0;  ///< the broker's timestamp (0: unknown)
 };
 
 /// A record with the work that needs no state done: its content hash and its decoding. Made by
@@ -28,6 +29,7 @@ struct raw_record {
 struct prepared_record {
     std::int64_t offset = 0;
     std::string payload;
+    std::int64_t timestamp_ms = 0;  ///< the broker's timestamp (0: unknown)
     events::sha256_digest content{};
     std::optional<events::recorded_event> event;  ///< nullopt: not a ledger event; `ev.posted` is
                                                   ///< kept for signed events only (the rules need

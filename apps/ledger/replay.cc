@@ -73,14 +73,10 @@ int replay(const replay_options& o) {
     ropts.batch_max = 10'000;
     if (until_us) {
         const auto limit = *until_us;
-        ropts.stop_before = [limit](const consumers::record& r) {
-            // The ledger's own clock: recorded_at of the record (the broker's timestamp for a
+        ropts.stop_before = [limit](const projections::prepared_record& r) {
+            // The ledger's own clock: recorded_at of the event (the broker's timestamp for a
             // record that is not an event).
-            const auto j = nlohmann::json::parse(r.payload, nullptr, false);
-            if (j.is_object() && j.contains("recorded_at") && j["recorded_at"].is_string()) {
-                const auto t = events::parse_rfc3339(j["recorded_at"].get<std::string>());
-                if (t.problem == events::time_problem::none) return t.at.time_since_epoch().count() > limit;
-            }
+            if (r.event) return r.event->recorded.time_since_epoch().count() > limit;
             return r.timestamp_ms * 1000 > limit;
         };
     }

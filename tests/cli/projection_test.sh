@@ -111,11 +111,24 @@ set -e
 "$LEDGER_BIN" findings --url "$LEDGER_URL" --token "$reader" --json | jq -e '.findings | length == 4' >/dev/null ||
   fail "ledger findings --url --json"
 
-# Replay to an offset and to a time; query the replayed directory.
+# Replay to an offset and to a time; query the replayed directory. One more event is recorded
+# after `mid`: a replay until mid has every record but it, and the full replay has it too.
+mid=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+sleep 0.2
+printf '{"id":"d0000000-0000-4000-8000-00000000f001","type":"change.requested","entity":"change/CHG-900","system":"AGRESSO","actor":"kari","occurred_at":"%s","data":{"title":"After mid","category":"patch","description":"recorded after mid"}}\n' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$WORK/late.ndjson"
+"$LEDGER_BIN" emit "$WORK/late.ndjson" --url "$LEDGER_URL" --token "$admin" --json >/dev/null 2>&1 || fail "emit after mid"
+"$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/mid" --until "$mid" --json >"$WORK/body"
+[[ $(field .records) == $((bad + 1)) && $(field .applied_offset) == "$bad" ]] ||
+  fail "replay --until $mid: every record up to $bad, got $(cat "$WORK/body")"
+set +e; "$LEDGER_BIN" status change/CHG-900 --data "$WORK/mid" >/dev/null 2>&1; rc=$?; set -e
+[[ $rc == 1 ]] || fail "an event recorded after --until is in the replay (status exit $rc)"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/r14" --offset 13 --quiet
 "$LEDGER_BIN" status change/CHG-101 --data "$WORK/r14" --json >"$WORK/body"
 [[ $(field .state) == approved ]] || fail "replay --offset 13: $(cat "$WORK/body")"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/full" --quiet
+"$LEDGER_BIN" status change/CHG-900 --data "$WORK/full" --json >"$WORK/body"
+[[ $(field .state) == requested ]] || fail "full replay has the last event: $(cat "$WORK/body")"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/until" --until 2000-01-01T00:00:00Z --json >"$WORK/body"
 [[ $(field .records) == 0 ]] || fail "replay --until before anything: $(cat "$WORK/body")"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/now" --until "$(date -u +%Y-%m-%dT%H:%M:%SZ -d '+1 min')" --quiet
