@@ -19,12 +19,13 @@
 #include <cereal/types/optional.hpp>
 #include <cereal/types/set.hpp>
 #include <cereal/types/string.hpp>
+#include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
 
 namespace ledger::projections {
 
 /// The read models' format. A data directory written by another format is refused.
-inline constexpr std::uint32_t format_version = 1;
+inline constexpr std::uint32_t format_version = 2;
 
 /// What one offset of the log holds.
 enum class record_kind : std::uint8_t {
@@ -138,6 +139,59 @@ struct checkpoint_row {
     template <class A>
     void serialize(A& a, std::uint32_t /*version*/) {
         a(offset, chain_hash, public_key, signature, signed_at);
+    }
+};
+
+/// An SLA obligation (domain.md 3.3): started by an event, met by another, with a deadline.
+/// Its state as of any time is derived from these facts (obligation_at in obligations.h).
+struct obligation_row {
+    std::string obligation;  ///< incident_resolution, maintenance_notice, ...
+    std::string entity;
+    std::string system;
+    std::string event_id;           ///< the event that started it
+    std::int64_t start_offset = -1;
+    std::int64_t started_us = 0;    ///< occurred_at of that event
+    /// The deadline, and when it took effect: recategorising an incident changes it from then on.
+    std::vector<std::pair<std::int64_t, std::int64_t>> dues;  ///< (from µs, due µs), ascending
+    std::optional<std::int64_t> met_us;
+    std::int64_t met_offset = -1;
+    std::optional<std::int64_t> waived_us;  ///< e.g. a category C incident's workaround
+    bool lapses_to_default = false;         ///< report_approval: unanswered at the due → approved_by_default
+    std::int64_t warn_before_us = 0;        ///< key_rotation: warning while open this close to the due
+
+    [[nodiscard]] std::int64_t due_at(std::int64_t t_us) const {
+        std::int64_t due = dues.empty() ? 0 : dues.front().second;
+        for (const auto& [from, d] : dues) {
+            if (from <= t_us) due = d;
+        }
+        return due;
+    }
+    [[nodiscard]] std::int64_t final_due() const { return dues.empty() ? 0 : dues.back().second; }
+    /// Whether it can be a breach at some time: not met on time, not waived, not lapsed.
+    [[nodiscard]] bool can_breach() const {
+        const auto due = final_due();
+        if (waived_us) return false;
+        if (lapses_to_default) return false;
+        return !(met_us && *met_us <= due);
+    }
+
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(obligation, entity, system, event_id, start_offset, started_us, dues, met_us, met_offset, waived_us,
+          lapses_to_default, warn_before_us);
+    }
+};
+
+/// The first report.submitted of a kind for a period (the monthly calendar obligations).
+struct report_fact {
+    std::string entity;
+    std::string system;
+    std::int64_t offset = 0;
+    std::int64_t occurred_us = 0;
+
+    template <class A>
+    void serialize(A& a, std::uint32_t /*version*/) {
+        a(entity, system, offset, occurred_us);
     }
 };
 
