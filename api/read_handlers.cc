@@ -15,6 +15,7 @@
 #include "events/time.h"
 #include "projections/export.h"
 #include "projections/queries.h"
+#include "projections/sla_queries.h"
 
 namespace ledger::api {
 namespace {
@@ -259,6 +260,48 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    if (!time_param(req, ctx, "until", f.until_us, respond)) return;
                    respond(json_response(req, http::status::ok, projections::findings(store, f)));
                }));
+    for (const bool all : {false, true}) {
+        routes.add(http::verb::get, all ? "/v1/obligations" : "/v1/breaches",
+                   read_route(c, [&store, all](request& req, const request_context& ctx, const responder& respond) {
+                       projections::obligation_filter f;
+                       if (auto it = ctx.query.find("system"); it != ctx.query.end()) f.system = it->second;
+                       if (auto it = ctx.query.find("obligation"); it != ctx.query.end()) f.obligation = it->second;
+                       if (auto it = ctx.query.find("state"); all && it != ctx.query.end() && !it->second.empty()) {
+                           f.state = projections::parse_obligation_state(it->second);
+                           if (!f.state) {
+                               respond(bad_parameter(req, "state",
+                                                     "state must be open, met, breached or waived; got '" + it->second + "'."));
+                               return;
+                           }
+                       }
+                       if (!time_param(req, ctx, "since", f.since_us, respond)) return;
+                       if (!time_param(req, ctx, "until", f.until_us, respond)) return;
+                       if (!time_param(req, ctx, "as_of", f.as_of_us, respond)) return;
+                       std::string format = "json";
+                       if (auto it = ctx.query.find("format"); it != ctx.query.end() && !it->second.empty()) {
+                           format = it->second;
+                       }
+                       if (format != "json" && (all || format != "csv")) {
+                           respond(bad_parameter(req, "format",
+                                                 std::string("format must be json") + (all ? "" : " or csv") + "; got '" +
+                                                     format + "'."));
+                           return;
+                       }
+                       auto body = all ? projections::obligations(store, f) : projections::breaches(store, f);
+                       if (format == "csv") {
+                           std::ostringstream csv;
+                           projections::breaches_csv(body["breaches"], csv);
+                           response res{http::status::ok, req.version()};
+                           res.set(http::field::content_type, "text/csv; charset=utf-8");
+                           res.keep_alive(req.keep_alive());
+                           res.body() = std::move(csv).str();
+                           res.prepare_payload();
+                           respond(std::move(res));
+                           return;
+                       }
+                       respond(json_response(req, http::status::ok, body));
+                   }));
+    }
     routes.add(http::verb::get, "/v1/timeline",
                read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
                    std::optional<std::int64_t> from, to;

@@ -133,7 +133,7 @@ std::optional<error> check_string(const rule& r, std::string& v, const field_pat
                 return invalid(fmt::format("{} '{}' is not a {} id.", where(), v, to_string(r.ref)));
             return std::nullopt;
         }
-        case value_format::timestamp: return check_timestamp(v, at);
+        case value_format::rfc3339: return check_timestamp(v, at);
         case value_format::date:
             if (!parse_date(v)) return invalid(fmt::format("{} '{}' is not a date YYYY-MM-DD.", where(), v));
             return std::nullopt;

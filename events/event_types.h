@@ -26,7 +26,7 @@ enum class value_format {
     identifier,   ///< an id: no whitespace, no '/', at most 128 bytes
     reference,    ///< an id of `ref` kind, given bare ("W-2") or prefixed ("window/W-2")
     system,       ///< a system id, or "*" for all systems
-    timestamp,    ///< RFC 3339 with offset
+    rfc3339,      ///< RFC 3339 with offset (a timestamp)
     date,         ///< YYYY-MM-DD
     month,        ///< YYYY-MM
     digest,       ///< "sha256:" + 64 hex digits
@@ -47,7 +47,7 @@ struct rule {
 constexpr rule text{value_format::text};
 constexpr rule identifier{value_format::identifier};
 constexpr rule system_id{value_format::system};
-constexpr rule timestamp_rule{value_format::timestamp};
+constexpr rule timestamp_rule{value_format::rfc3339};
 constexpr rule date_rule{value_format::date};
 constexpr rule month_rule{value_format::month};
 constexpr rule digest{value_format::digest};

@@ -3,6 +3,7 @@
 // the byte layout of their keys. LMDB orders keys bytewise, so numbers in keys are big endian
 // and signed times have their sign bit flipped.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -167,6 +168,13 @@ struct obligation_row {
         return due;
     }
     [[nodiscard]] std::int64_t final_due() const { return dues.empty() ? 0 : dues.back().second; }
+    /// The earliest due it ever had: the deadline index's key, so a breach as of an earlier time
+    /// under an earlier due is found too.
+    [[nodiscard]] std::int64_t min_due() const {
+        std::int64_t m = final_due();
+        for (const auto& d : dues) m = std::min(m, d.second);
+        return m;
+    }
     /// Whether it can be a breach at some time: not met on time, not waived, not lapsed.
     [[nodiscard]] bool can_breach() const {
         const auto due = final_due();

@@ -1,6 +1,7 @@
 #include "projections/projector.h"
 
 #include <cstring>
+#include <map>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "events/event.h"
 #include "events/hash.h"
 #include "events/time.h"
+#include "projections/obligations.h"
 #include "projections/rules.h"
 
 namespace ledger::projections {
@@ -20,9 +22,40 @@ std::int64_t micros(events::timestamp t) { return t.time_since_epoch().count(); 
 
 /// What a batch reads and changes of the entities and grants, decoded once and written once
 /// at the end of the batch. Lookups see the batch's own changes, in ledger order.
-class batch_cache final : public lookup {
+class batch_cache final : public lookup, public sla_state {
 public:
     batch_cache(store& s, write_txn& txn) : _s(s), _txn(txn) {}
+
+    // ---- sla_state ----
+    obligation_row* obligation(const std::string& key) override {
+        auto& slot = load_obligation(key);
+        if (!slot.row) return nullptr;
+        slot.dirty = true;
+        return &*slot.row;
+    }
+    obligation_row& put_obligation(const std::string& key, obligation_row row) override {
+        auto& slot = load_obligation(key);
+        slot.row = std::move(row);
+        slot.dirty = true;
+        return *slot.row;
+    }
+    std::optional<std::string> link(const std::string& key) override {
+        auto [it, inserted] = _links.try_emplace(key);
+        if (inserted) {
+            if (auto v = _txn.get(_s.sla_links, key)) it->second.value = std::string(*v);
+        }
+        return it->second.value;
+    }
+    void set_link(const std::string& key, const std::string& value) override {
+        auto& slot = _links[key];
+        slot.value = value;
+        slot.dirty = true;
+    }
+    void first_report(const std::string& kind, const std::string& period, const report_fact& fact) override {
+        const std::string key = kind + '\0' + period;
+        if (_reports.contains(key) || _txn.get(_s.reports, key)) return;
+        _reports.emplace(key, fact);
+    }
 
     /// The entity's record (empty for a new one), to change: it is written at flush().
     entity_record& entity_for_update(const std::string& key) {
@@ -47,6 +80,20 @@ public:
         for (const auto& [actor, slot] : _grants) {
             if (slot.dirty) _txn.put(_s.grants, actor, encode(slot.value));
         }
+        for (const auto& [key, slot] : _obligations) {
+            if (!slot.dirty || !slot.row) continue;
+            _txn.put(_s.obligations, key, encode(*slot.row));
+            // The deadline index holds what can be breached, by its earliest due.
+            const std::string index = slot.row->can_breach() ? time_key(slot.row->min_due()) + key : std::string();
+            if (slot.indexed != index) {
+                if (!slot.indexed.empty()) _txn.del(_s.deadlines, slot.indexed);
+                if (!index.empty()) _txn.put(_s.deadlines, index, {});
+            }
+        }
+        for (const auto& [key, slot] : _links) {
+            if (slot.dirty && slot.value) _txn.put(_s.sla_links, key, *slot.value);
+        }
+        for (const auto& [key, fact] : _reports) _txn.put(_s.reports, key, encode(fact));
     }
 
 private:
@@ -65,6 +112,25 @@ private:
         }
         return it->second;
     }
+    struct obligation_slot {
+        std::optional<obligation_row> row;
+        std::string indexed;  ///< its key in the deadline index as stored (empty: not there)
+        bool dirty = false;
+    };
+    struct link_slot {
+        std::optional<std::string> value;
+        bool dirty = false;
+    };
+    obligation_slot& load_obligation(const std::string& key) {
+        auto [it, inserted] = _obligations.try_emplace(key);
+        if (inserted) {
+            if (auto v = _txn.get(_s.obligations, key)) {
+                it->second.row = decode<obligation_row>(*v);
+                if (it->second.row->can_breach()) it->second.indexed = time_key(it->second.row->min_due()) + key;
+            }
+        }
+        return it->second;
+    }
     grants_slot& load_grants(const std::string& actor) {
         auto [it, inserted] = _grants.try_emplace(actor);
         if (inserted) {
@@ -77,6 +143,9 @@ private:
     write_txn& _txn;
     std::unordered_map<std::string, entity_slot> _entities;
     std::unordered_map<std::string, grants_slot> _grants;
+    std::map<std::string, obligation_slot> _obligations;
+    std::map<std::string, link_slot> _links;
+    std::map<std::string, report_fact> _reports;
 };
 
 void update_grants(batch_cache& cache, const events::event& ev) {
@@ -121,7 +190,13 @@ prepared_record prepare(raw_record record) {
     return out;
 }
 
-projector::projector(store& s, projector_options options) : _store(s), _options(options) {}
+projector::projector(store& s, projector_options options)
+    : _store(s), _options(options), _calendar(load_calendar(s)), _sla(s.policy(), _calendar) {}
+
+calendar projector::load_calendar(store& s) {
+    store::reader r(s);
+    return s.make_calendar(r.get());
+}
 
 std::string projector::checkpoint_message(const std::string& topic, std::int64_t offset,
                                           const std::string& chain_hash_hex) {
@@ -141,8 +216,10 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
         batch_result out;
         std::optional<error> gap;
         try {
+            if (attempt > 0) _calendar = load_calendar(_store);  // undo the aborted batch's holidays
             write_txn txn(_store.lmdb());
             head h = _store.read_head(txn.get());
+            bool first_event_known = txn.get(_store.meta, "first_event_us").has_value();
             batch_cache cache(_store, txn);
             auto sign_checkpoint = [&](const head& at) {
                 checkpoint_row cp;
@@ -202,6 +279,11 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         entity.last_type = ev.env.type;
                         entity.last_occurred_us = row.occurred_us;
                         update_grants(cache, ev);
+                        _sla.apply(rec, raw.offset, entity, cache);
+                        if (!first_event_known) {
+                            txn.put(_store.meta, "first_event_us", time_key(row.occurred_us));
+                            first_event_known = true;
+                        }
                         row.entity = ev.env.entity;
                         row.seq = entity.seq;
                         txn.put(_store.entity_trail, prefixed(ev.env.entity, entity.seq), offset_key);

@@ -12,7 +12,9 @@
 #include "events/error.h"
 #include "events/event.h"
 #include "events/hash.h"
+#include "projections/calendar.h"
 #include "projections/model.h"
+#include "projections/obligations.h"
 #include "projections/store.h"
 
 namespace ledger::projections {
@@ -68,9 +70,13 @@ public:
                                                         const std::string& chain_hash_hex);
 
 private:
+    static calendar load_calendar(store& s);
+
     store& _store;
     projector_options _options;
     std::chrono::steady_clock::time_point _last_checkpoint = std::chrono::steady_clock::now();
+    calendar _calendar;  ///< with the holidays applied so far
+    sla_engine _sla;
 };
 
 }  // namespace ledger::projections

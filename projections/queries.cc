@@ -8,6 +8,7 @@
 #include "events/time.h"
 #include "projections/model.h"
 #include "projections/rules.h"
+#include "projections/sla_queries.h"
 
 namespace ledger::projections {
 namespace {
@@ -66,8 +67,6 @@ json trail_by_offsets(store& s, MDB_txn* txn, dbi index, const std::string& name
     return json{{"events", std::move(events)}};
 }
 
-constexpr std::int64_t day_us = 86'400'000'000LL;
-
 }  // namespace
 
 std::optional<json> entity_status(store& s, const std::string& entity, std::optional<std::int64_t> as_of_us) {
@@ -106,14 +105,13 @@ std::optional<json> entity_status(store& s, const std::string& entity, std::opti
         }
         if (included.empty()) return std::nullopt;
     }
-    // An uptime report unanswered for 5 days is approved by default (domain.md 3.3).
-    const std::int64_t now_us = as_of_us.value_or(
-        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now())
-            .time_since_epoch()
-            .count());
-    if (rec.state == "submitted" && rec.field("kind") == "uptime" && rec.time("submitted") &&
-        now_us >= *rec.time("submitted") + 5 * day_us) {
-        rec.state = "approved_by_default";
+    const std::int64_t t_us = as_of_us.value_or(now_us());
+    json obligations = entity_obligations(s, txn, entity, t_us);
+    // An uptime report unanswered within the policy's days is approved by default (domain.md 3.3).
+    if (rec.state == "submitted") {
+        for (const auto& o : obligations) {
+            if (o.value("approved_by_default", false)) rec.state = "approved_by_default";
+        }
     }
     json findings = findings_at(s, txn, included);
     json out{{"entity", entity},
@@ -125,7 +123,7 @@ std::optional<json> entity_status(store& s, const std::string& entity, std::opti
              {"last_event", {{"id", rec.last_event_id}, {"type", rec.last_type}, {"occurred_at", iso(rec.last_occurred_us)}}},
              {"fields", rec.fields},
              {"findings", std::move(findings)},
-             {"obligations", json::array()}};
+             {"obligations", std::move(obligations)}};
     if (as_of_us) out["as_of"] = iso(*as_of_us);
     if (entity.starts_with("actor/")) {
         json roles = json::array();
@@ -228,6 +226,8 @@ std::string digest(store& s) {
         {"entity_trail", s.entity_trail}, {"actor_trail", s.actor_trail},
         {"system_trail", s.system_trail}, {"time_index", s.time_index},
         {"findings", s.findings},   {"grants", s.grants},
+        {"obligations", s.obligations}, {"deadlines", s.deadlines},
+        {"sla_links", s.sla_links}, {"reports", s.reports},
     };
     for (const auto& [name, db] : dbs) {
         buffer += name;

@@ -305,4 +305,31 @@ nlohmann::json sla_policy::to_json() const {
     };
 }
 
+std::string sla_policy::to_toml() const {
+    auto scalar = [](const nlohmann::json& v) {
+        if (v.is_string()) return fmt::format("\"{}\"", v.get<std::string>());
+        if (v.is_number_float()) {
+            const double d = v.get<double>();
+            if (d == std::floor(d) && std::abs(d) < 1e15) return fmt::format("{}", static_cast<long long>(d));
+            return fmt::format("{}", d);
+        }
+        return v.dump();
+    };
+    std::string out;
+    const auto j = to_json();
+    for (const auto& [table, values] : j.items()) {
+        if (!values.is_object()) continue;  // the time zone is not a setting
+        if (table == "availability") {
+            for (const auto& [env, setting] : values.items()) {
+                out += fmt::format("[availability.{}]\n", env);
+                for (const auto& [k, v] : setting.items()) out += fmt::format("{} = {}\n", k, scalar(v));
+            }
+            continue;
+        }
+        out += fmt::format("[{}]\n", table);
+        for (const auto& [k, v] : values.items()) out += fmt::format("{} = {}\n", k, scalar(v));
+    }
+    return out;
+}
+
 }  // namespace ledger::projections

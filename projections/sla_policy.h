@@ -59,6 +59,9 @@ struct sla_policy {
 
     /// The policy in force, in the TOML's own names.
     [[nodiscard]] nlohmann::json to_json() const;
+    /// The same as a policy file that parse() reads back to this policy (kept in the data
+    /// directory: the read models were computed under it).
+    [[nodiscard]] std::string to_toml() const;
 };
 
 }  // namespace ledger::projections

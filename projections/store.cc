@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "events/ed25519.h"
+#include "events/time.h"
 #include "projections/model.h"
 
 namespace ledger::projections {
@@ -78,7 +79,7 @@ store::~store() {
 }
 
 result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, const std::string& topic, bool writer,
-                                           bool bulk) {
+                                           bool bulk, const sla_policy* policy) {
     std::error_code ec;
     if (!writer && !std::filesystem::exists(dir / "data.mdb", ec)) {
         return failure(errc::not_found, fmt::format("{} holds no read models.", dir.string()), "data");
@@ -116,6 +117,10 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
         s->findings = e.open_db("findings");
         s->grants = e.open_db("grants");
         s->checkpoints = e.open_db("checkpoints");
+        s->obligations = e.open_db("obligations");
+        s->deadlines = e.open_db("deadlines");
+        s->sla_links = e.open_db("sla_links");
+        s->reports = e.open_db("reports");
         {
             write_txn txn(e);
             const auto format = txn.get(s->meta, "format");
@@ -132,9 +137,30 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
                                fmt::format("{} holds the read models of {}, not {}.", dir.string(), *stored_topic, topic),
                                "ledger");
             }
-            if (!format && writer) {
-                txn.put(s->meta, "format", be64(format_version));
-                txn.put(s->meta, "topic", topic);
+            const auto stored_policy = txn.get(s->meta, "policy");
+            if (stored_policy) {
+                auto parsed = sla_policy::parse(*stored_policy, (dir / "data.mdb").string());
+                if (!parsed) return parsed.error();
+                s->_policy = std::move(parsed).value();
+            }
+            if (writer && policy) {
+                const auto text = policy->to_toml();
+                if (stored_policy && *stored_policy != text) {
+                    return failure(errc::format_mismatch,
+                                   fmt::format("{} was projected under another SLA policy (its deadlines were "
+                                               "computed under it). Use the same --policy, or rebuild into a new "
+                                               "directory with `ledger replay --policy`.",
+                                               dir.string()),
+                                   "policy");
+                }
+                s->_policy = *policy;
+            }
+            if (writer && (!format || !stored_policy)) {
+                if (!format) {
+                    txn.put(s->meta, "format", be64(format_version));
+                    txn.put(s->meta, "topic", topic);
+                }
+                if (!stored_policy) txn.put(s->meta, "policy", s->_policy.to_toml());
                 txn.commit();
             }
             if (stored_topic && s->_topic.empty()) s->_topic = std::string(*stored_topic);
@@ -155,6 +181,16 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
 void store::grow() {
     std::unique_lock lock(_resize);
     _env.grow();
+}
+
+calendar store::make_calendar(MDB_txn* txn) const {
+    calendar cal(_policy.hours);
+    const std::string prefix = "holiday:";
+    cursor c(txn, sla_links);
+    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
+        if (auto d = events::parse_date(c.key().substr(prefix.size()))) cal.set_holiday(civil_day{*d}, c.value() == "1");
+    }
+    return cal;
 }
 
 head store::read_head(MDB_txn* txn) const {

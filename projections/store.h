@@ -23,7 +23,9 @@
 
 #include "events/error.h"
 #include "events/hash.h"
+#include "projections/calendar.h"
 #include "projections/lmdb.h"
+#include "projections/sla_policy.h"
 
 namespace ledger::projections {
 
@@ -51,9 +53,12 @@ public:
     /// the ledger key on first start (mode 0600). A reader opens an existing directory only.
     /// `bulk` (a writer rebuilding a new directory: replay, verify) does not flush each batch to
     /// disk; the caller syncs once at the end (lmdb().sync()).
+    /// The SLA policy: a writer given one keeps it in the directory on first start and refuses a
+    /// different one later (the deadlines in the read models were computed under it); without one
+    /// (and for readers) the directory's own policy applies, or the defaults.
     [[nodiscard]] static result<std::unique_ptr<store>> open(const std::filesystem::path& dir,
                                                              const std::string& topic, bool writer,
-                                                             bool bulk = false);
+                                                             bool bulk = false, const sla_policy* policy = nullptr);
     ~store();
     store(const store&) = delete;
     store& operator=(const store&) = delete;
@@ -84,7 +89,16 @@ public:
     [[nodiscard]] const std::string& public_key() const { return _public_key; }
     [[nodiscard]] const std::string& secret_key() const { return _secret_key; }
 
+    /// The SLA policy the read models were computed under.
+    [[nodiscard]] const sla_policy& policy() const { return _policy; }
+    /// The business calendar with the holidays the ledger has added and removed.
+    [[nodiscard]] calendar make_calendar(MDB_txn* txn) const;
+
     dbi meta, log, ids, entities, entity_trail, actor_trail, system_trail, time_index, findings, grants, checkpoints;
+    /// SLA: obligations by entity; the deadline index (min due, then key) of those that can be
+    /// breached; links between entities (a key's predecessor, holidays); the first report of a
+    /// kind per period.
+    dbi obligations, deadlines, sla_links, reports;
 
 private:
     store(std::filesystem::path dir, std::string topic, projections::env e);
@@ -95,6 +109,7 @@ private:
     int _lock_fd = -1;
     std::string _public_key;
     std::string _secret_key;
+    sla_policy _policy;
 };
 
 /// Reads the ledger key of a data directory (creating it if missing): base64 lines in

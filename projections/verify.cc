@@ -67,7 +67,7 @@ verifier::verifier(store& live, std::filesystem::path scratch) : _live(live) {
             _checkpoints.emplace(cp.offset, std::move(cp));
         }
     }
-    auto s = store::open(scratch, _live.topic(), true, /*bulk: a scratch copy, deleted after*/ true);
+    auto s = store::open(scratch, _live.topic(), true, /*bulk: a scratch copy, deleted after*/ true, &_live.policy());
     if (s) {
         _scratch = std::move(s).value();
         projector_options po;

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <memory>
 
+#include <sstream>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +21,7 @@
 #include "events/ledger_name.h"
 #include "projections/export.h"
 #include "projections/queries.h"
+#include "projections/sla_queries.h"
 #include "projections/store.h"
 
 namespace ledger::app {
@@ -111,6 +114,20 @@ void print_findings(const json& findings) {
     fmt::print("{} finding(s)\n", findings.size());
 }
 
+void print_obligations(const json& items, const char* what) {
+    fmt::print("{:<22} {:<28} {:<12} {:<26} {:<26} {:>10}  {}\n", "obligation", "entity", "system", "due", "met_at",
+               "late_s", "state");
+    for (const auto& b : items) {
+        std::string state = b.value("state", "");
+        if (b.value("warning", false)) state += " (warning)";
+        if (b.value("approved_by_default", false)) state += " (approved by default)";
+        fmt::print("{:<22} {:<28} {:<12} {:<26} {:<26} {:>10}  {}\n", b.value("obligation", ""), b.value("entity", ""),
+                   b.value("system", ""), b.value("due", ""), b["met_at"].is_string() ? b["met_at"].get<std::string>() : "-",
+                   b.value("late_seconds", std::int64_t{0}), state);
+    }
+    fmt::print("{} {}\n", items.size(), what);
+}
+
 void print_status(const json& s) {
     fmt::print("{}  (system {})\n", s.value("entity", ""), s.value("system", ""));
     fmt::print("  state        {}\n", s.value("state", ""));
@@ -125,6 +142,14 @@ void print_status(const json& s) {
         for (const auto& g : s["roles"]) {
             fmt::print("  role         {} on {}{}\n", g.value("role", ""), g.value("system", ""),
                        g.contains("revoked_at") ? " (revoked " + g.value("revoked_at", "") + ")" : "");
+        }
+    }
+    if (s.contains("obligations")) {
+        for (const auto& ob : s["obligations"]) {
+            fmt::print("  obligation   {} due {}: {}{}\n", ob.value("obligation", ""), ob.value("due", ""),
+                       ob.value("state", ""), ob.value("late_seconds", std::int64_t{0}) > 0
+                                                  ? fmt::format(" ({} s late)", ob.value("late_seconds", std::int64_t{0}))
+                                                  : std::string());
         }
     }
     const auto& f = s["findings"];
@@ -201,6 +226,73 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 return std::nullopt;
             }, code);
             if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_events((*out)["events"]);
+            exit_code = code;
+        });
+    }
+    for (const bool all : {false, true}) {
+        // `ledger breaches` and `ledger obligations`: the same filters, as of a time.
+        auto o = std::make_shared<read_options>();
+        auto f = std::make_shared<projections::obligation_filter>();
+        auto since = std::make_shared<std::string>();
+        auto until = std::make_shared<std::string>();
+        auto as_of = std::make_shared<std::string>();
+        auto state = std::make_shared<std::string>();
+        auto format = std::make_shared<std::string>("table");
+        const char* name = all ? "obligations" : "breaches";
+        auto* cmd = app.add_subcommand(
+            name, all ? "List SLA obligations (open, met, breached, waived) as of a time, by due time."
+                      : "List SLA breaches as of a time, by due time: met late, or unmet past the due.");
+        cmd->add_option("--system", f->system, "Only this system");
+        cmd->add_option("--obligation", f->obligation, "Only this obligation, e.g. incident_resolution");
+        cmd->add_option("--since", *since, "Only those due at or after this time");
+        cmd->add_option("--until", *until, "Only those due at or before this time");
+        cmd->add_option("--as-of", *as_of, "As of this time (world time, RFC 3339) [default: now]");
+        if (all) cmd->add_option("--state", *state, "Only this state: open, met, breached or waived");
+        if (!all) {
+            cmd->add_option("--format", *format, "table, json or csv (the monthly report)")
+                ->check(CLI::IsMember({"table", "json", "csv"}))
+                ->capture_default_str();
+        }
+        add_read_flags(*cmd, *o);
+        cmd->footer("The policy in force (deadlines, opening hours) is part of the --json answer.");
+        cmd->callback([o, f, since, until, as_of, state, format, name, all, &exit_code] {
+            int code = exit_ok;
+            f->since_us = parse_time_flag(name, "--since", *since, code);
+            f->until_us = parse_time_flag(name, "--until", *until, code);
+            f->as_of_us = parse_time_flag(name, "--as-of", *as_of, code);
+            if (!state->empty()) {
+                f->state = projections::parse_obligation_state(*state);
+                if (!f->state) {
+                    fmt::print(stderr, "ledger {}: --state '{}' is not open, met, breached or waived\n", name, *state);
+                    code = exit_usage;
+                }
+            }
+            if (code != exit_ok) {
+                exit_code = code;
+                return;
+            }
+            std::string target = fmt::format("/v1/{}?system={}&obligation={}", name, encode_query(f->system),
+                                              encode_query(f->obligation));
+            if (!since->empty()) target += "&since=" + encode_query(*since);
+            if (!until->empty()) target += "&until=" + encode_query(*until);
+            if (!as_of->empty()) target += "&as_of=" + encode_query(*as_of);
+            if (!state->empty()) target += "&state=" + encode_query(*state);
+            auto out = run_read(name, *o, target,
+                                [&](projections::store& s) -> std::optional<json> {
+                                    return all ? projections::obligations(s, *f) : projections::breaches(s, *f);
+                                },
+                                code);
+            if (out) {
+                if (o->as_json || *format == "json") {
+                    fmt::print("{}\n", out->dump(2));
+                } else if (*format == "csv") {
+                    std::ostringstream csv;
+                    projections::breaches_csv((*out)["breaches"], csv);
+                    fmt::print("{}", csv.str());
+                } else {
+                    print_obligations((*out)[name], name);
+                }
+            }
             exit_code = code;
         });
     }

@@ -19,6 +19,7 @@
 #include "events/ledger_name.h"
 #include "events/time.h"
 #include "projections/queries.h"
+#include "projections/sla_policy.h"
 #include "projections/store.h"
 
 namespace ledger::app {
@@ -29,6 +30,7 @@ struct replay_options {
     std::string ledger = "main";
     std::string data;
     std::string until;
+    std::string policy;
     std::int64_t offset = -1;
     bool as_json = false;
     bool quiet = false;
@@ -59,7 +61,16 @@ int replay(const replay_options& o) {
         return exit_failure;
     }
     // A replay is worth nothing until it is finished: one flush to disk at the end, not one per batch.
-    auto opened = projections::store::open(o.data, name.value().topic(), true, true);
+    projections::sla_policy policy;
+    if (!o.policy.empty()) {
+        auto loaded = projections::sla_policy::load(o.policy);
+        if (!loaded) {
+            fmt::print(stderr, "ledger replay: --policy: {} ({})\n", loaded.error().message, loaded.error().field);
+            return exit_usage;
+        }
+        policy = std::move(loaded).value();
+    }
+    auto opened = projections::store::open(o.data, name.value().topic(), true, true, &policy);
     if (!opened) {
         fmt::print(stderr, "ledger replay: --data: {}\n", opened.error().message);
         return exit_failure;
@@ -132,6 +143,7 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     auto* until = cmd->add_option("--until", o->until,
                                   "Stop after the last event the ledger had recorded by this time (recorded_at, RFC 3339)");
     cmd->add_option("--offset", o->offset, "Stop after this offset (inclusive)")->excludes(until)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--policy", o->policy, "SLA policy overrides (TOML) [default: built-in]")->envname("LEDGER_POLICY");
     cmd->add_flag("--json", o->as_json, "Print a JSON summary");
     cmd->add_flag("--quiet", o->quiet, "No progress line");
     cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn or error")->capture_default_str();

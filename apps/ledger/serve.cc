@@ -16,6 +16,7 @@
 #include "events/canonical_json.h"
 #include "events/ed25519.h"
 #include "events/hash.h"
+#include "projections/sla_policy.h"
 #include "projections/store.h"
 #include "producers/producer.h"
 #include "api/server.h"
@@ -136,7 +137,16 @@ int serve(const serving_options& o, role r, bool tokens_given) {
     std::shared_ptr<consumers::projector_runner> runner;
     std::shared_ptr<producers::producer> checkpoint_producer;
     if (projects(r)) {
-        auto opened = projections::store::open(o.data_dir(), name.value().topic(), true);
+        projections::sla_policy policy;
+        if (!o.policy.empty()) {
+            auto loaded = projections::sla_policy::load(o.policy);
+            if (!loaded) {
+                fmt::print(stderr, "{}: --policy: {} ({})\n", cmd, loaded.error().message, loaded.error().field);
+                return exit_usage;
+            }
+            policy = std::move(loaded).value();
+        }
+        auto opened = projections::store::open(o.data_dir(), name.value().topic(), true, false, &policy);
         if (!opened) {
             fmt::print(stderr, "{}: --data: {}\n", cmd, opened.error().message);
             return exit_failure;

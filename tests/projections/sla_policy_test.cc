@@ -107,3 +107,17 @@ TEST_CASE("A bad policy is refused with the setting named") {
         CHECK(p.error().message.find(r.field == std::string("policy") ? "policy" : r.field) != std::string::npos);
     }
 }
+
+TEST_CASE("A policy written out as TOML reads back the same") {
+    const auto p = sla_policy::parse("[incident_resolution]\nB_hours = 7.5\n[availability.seres]\ntarget_percent = 99.5\n");
+    REQUIRE(p.has_value());
+    const auto again = sla_policy::parse(p.value().to_toml());
+    REQUIRE(again.has_value());
+    CHECK(again.value().to_toml() == p.value().to_toml());
+    CHECK(again.value().incident_b == 7h + 30min);
+    CHECK(again.value().availability.at("seres").target_percent == 99.5);
+    CHECK(sla_policy{}.to_toml() != p.value().to_toml());
+    const auto defaults = sla_policy::parse(sla_policy{}.to_toml());
+    REQUIRE(defaults.has_value());
+    CHECK(defaults.value().to_toml() == sla_policy{}.to_toml());
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# SLA obligations through interface.md against the real broker: events posted through the
+# gateway, then /v1/breaches, /v1/obligations and entity status as of fixed times (every
+# obligation met, breached or waived where it applies; recategorisation; a late maintenance
+# notice; the report approved by default; the key rotation warning; the monthly reports), CSV
+# for the monthly report, the CLI, and --policy: overrides, a bad file refused with the setting
+# named, a data directory refusing another policy.
+source "$(dirname "$0")/lib.sh"
+need_brokers
+
+name=$(unique sla)
+write_tokens
+args=(--brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --listen 127.0.0.1:0 --data "$WORK/data" --tokens "$WORK/tokens.toml")
+start_ledger "${args[@]}"
+
+get() {  # get PATH → body in $WORK/body, prints the status
+  curl -s -m 30 -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $READER" "$LEDGER_URL$1"
+}
+expect() {  # expect STATUS PATH
+  local got; got=$(get "$2")
+  [[ $got == "$1" ]] || fail "GET $2: expected $1, got $got: $(cat "$WORK/body")"
+}
+field() { jq -r "$1" "$WORK/body"; }
+
+n=0
+ev() {  # ev TYPE ENTITY OCCURRED_AT DATA → one NDJSON line
+  n=$((n + 1))
+  printf '{"id":"5a000000-0000-4000-8000-%012d","type":"%s","entity":"%s","system":"AGRESSO","actor":"kari","occurred_at":"%s","data":%s}\n' \
+    "$n" "$1" "$2" "$3" "$4"
+}
+inc() { printf '{"category":"%s","service":"altinn","summary":"%s"}' "$1" "$2"; }
+maint() { printf '{"service":"%s","starts_at":"2026-11-16T18:00:00+01:00","ends_at":"2026-11-16T20:00:00+01:00","impact":"down"}' "$1"; }
+{
+  ev service.registered service/altinn 2026-10-01T08:00:00+02:00 '{"environment":"production"}'
+  ev service.registered service/seresweb 2026-10-01T08:00:00+02:00 '{"environment":"seres"}'
+  # A: 5 h; resolved 30 min late; feedback within the hour.
+  ev incident.reported incident/INC-A1 2026-11-16T09:00:00+01:00 "$(inc A "payments down")"
+  ev incident.resolved incident/INC-A1 2026-11-16T14:30:00+01:00 '{"resolution":"restarted"}'
+  ev incident.feedback_sent incident/INC-A1 2026-11-16T15:00:00+01:00 '{}'
+  # B on a Friday evening: the clock starts Monday 08:00, due 16:00; resolved at 15:00.
+  ev incident.reported incident/INC-B1 2026-11-13T18:00:00+01:00 "$(inc B "slow")"
+  ev incident.resolved incident/INC-B1 2026-11-16T15:00:00+01:00 '{"resolution":"index rebuilt"}'
+  ev incident.feedback_sent incident/INC-B1 2026-11-16T15:30:00+01:00 '{}'
+  # C with a workaround before its deadline: waived.
+  ev incident.reported incident/INC-C1 2026-11-16T10:00:00+01:00 "$(inc C "report layout")"
+  ev incident.workaround incident/INC-C1 2026-11-17T10:00:00+01:00 '{"description":"old layout"}'
+  # Reported C on a Friday evening, recategorised B on Saturday: due Monday 16:00, resolved 17:00.
+  ev incident.reported incident/INC-R1 2026-11-13T18:00:00+01:00 "$(inc C "batch failed")"
+  ev incident.recategorized incident/INC-R1 2026-11-14T10:00:00+01:00 '{"category":"B"}'
+  ev incident.resolved incident/INC-R1 2026-11-16T17:00:00+01:00 '{"resolution":"rerun"}'
+  ev incident.feedback_sent incident/INC-R1 2026-11-16T17:30:00+01:00 '{}'
+  # Maintenance Monday 16 Nov 18:00: notice by Sunday 8 Nov (5 working days between); seres 3.
+  ev maintenance.announced maintenance/M-1 2026-11-06T12:00:00+01:00 "$(maint altinn)"
+  ev maintenance.announced maintenance/M-2 2026-11-10T09:00:00+01:00 "$(maint altinn)"
+  ev maintenance.announced maintenance/M-3 2026-11-10T09:00:00+01:00 "$(maint seresweb)"
+  # A request acknowledged late (due end of Monday 9 Nov).
+  ev request.submitted request/REQ-1 2026-11-02T10:00:00+01:00 '{"title":"new export"}'
+  ev request.acknowledged request/REQ-1 2026-11-12T09:00:00+01:00 '{}'
+  # The October uptime report on time, never answered: approved by default after 5 days.
+  ev report.submitted report/UP-10 2026-11-10T12:00:00+01:00 '{"kind":"uptime","period":"2026-10"}'
+  # A consultant's admin access, revoked a day after it expired.
+  ev access.granted access/ACC-1 2026-11-02T09:00:00+01:00 '{"subject":"consultant","level":"admin","expires_at":"2026-11-09T09:00:00+01:00","justification":"upgrade"}'
+  ev access.revoked access/ACC-1 2026-11-10T09:00:00+01:00 '{"reason":"done"}'
+  # A seal key expiring 1 December: within 30 days by 20 November.
+  ev key.issued key/SEAL-1 2026-10-05T09:00:00+02:00 "{\"purpose\":\"seal\",\"owner\":\"bank\",\"fingerprint\":\"sha256:$(printf 'ab%.0s' {1..32})\",\"not_after\":\"2026-12-01T00:00:00+01:00\"}"
+  ev key.activated key/SEAL-1 2026-10-06T09:00:00+02:00 '{}'
+} >"$WORK/events.ndjson"
+"$LEDGER_BIN" emit "$WORK/events.ndjson" --url "$LEDGER_URL" --token "$ADMIN" --json >"$WORK/emit.json" 2>"$WORK/emit.err" ||
+  fail "emit: $(cat "$WORK/emit.err")"
+last=$(( $(wc -l <"$WORK/events.ndjson") - 1 ))
+
+T=2026-11-20T12:00:00%2B01:00
+expect 200 "/v1/breaches?as_of=$T&min_offset=$last"
+got=$(field '[.breaches[] | "\(.obligation) \(.entity) \(.late_seconds)"] | sort | join(";")')
+want="access_expiry access/ACC-1 86400;incident_resolution incident/INC-A1 1800;incident_resolution incident/INC-R1 3600;maintenance_notice maintenance/M-2 118800;request_feedback request/REQ-1 205200;status_report report/status-2026-10 388800"
+[[ $got == "$want" ]] || fail "breaches as of $T:
+got  $got
+want $want"
+[[ $(field '[.breaches[] | select(.entity == "incident/INC-A1")][0] | "\(.due) \(.met_at) \(.state) \(.system)"') == \
+   "2026-11-16T13:00:00.000Z 2026-11-16T13:30:00.000Z breached AGRESSO" ]] || fail "INC-A1 breach: $(cat "$WORK/body")"
+[[ $(field '[.breaches[] | select(.obligation == "status_report")][0].met_at') == null ]] || fail "an unmet breach has met_at null"
+[[ $(field '.policy.incident_resolution.A_hours') == 5 && $(field '.policy.opening_hours.summer_closes') == 15:00 ]] ||
+  fail "the policy in force is shown: $(field .policy)"
+
+# As of a time before the resolution: breached so far, not met yet.
+expect 200 "/v1/breaches?as_of=2026-11-16T14:10:00%2B01:00&obligation=incident_resolution"
+[[ $(field '[.breaches[] | "\(.entity) \(.late_seconds) \(.met_at)"] | join(";")') == "incident/INC-A1 600 null" ]] ||
+  fail "breaches as of 14:10: $(cat "$WORK/body")"
+# Filters: system, due window.
+expect 200 "/v1/breaches?as_of=$T&system=NOPE"
+[[ $(field '.breaches | length') == 0 ]] || fail "system filter"
+expect 200 "/v1/breaches?as_of=$T&since=2026-11-16T00:00:00%2B01:00&until=2026-11-16T23:59:59%2B01:00"
+[[ $(field '[.breaches[].entity] | join(",")') == "report/status-2026-10,incident/INC-A1,incident/INC-R1" ]] ||
+  fail "due window: $(field '[.breaches[].entity]')"
+
+# Obligations by state.
+expect 200 "/v1/obligations?as_of=$T&state=waived"
+[[ $(field '[.obligations[] | "\(.obligation) \(.entity)"] | join(";")') == "incident_resolution incident/INC-C1" ]] ||
+  fail "waived: $(cat "$WORK/body")"
+expect 200 "/v1/obligations?as_of=$T&state=met"
+for want in "incident_resolution incident/INC-B1" "incident_feedback incident/INC-B1" "incident_feedback incident/INC-A1" \
+            "maintenance_notice maintenance/M-1" "maintenance_notice maintenance/M-3" "uptime_report report/UP-10" \
+            "report_approval report/UP-10" "access_review access/ACC-1"; do
+  jq -e --arg w "$want" '[.obligations[] | "\(.obligation) \(.entity)"] | index($w) != null' "$WORK/body" >/dev/null ||
+    fail "met as of $T lacks $want: $(field '[.obligations[] | "\(.obligation) \(.entity)"]')"
+done
+expect 200 "/v1/obligations?as_of=$T&state=open"
+[[ $(field '[.obligations[] | select(.obligation == "key_rotation")][0].warning') == true ]] || fail "key rotation warning"
+expect 400 "/v1/obligations?state=late"
+[[ $(field .field) == state ]] || fail "400 names state"
+expect 400 "/v1/breaches?as_of=tomorrow"
+[[ $(field .field) == as_of ]] || fail "400 names as_of"
+
+# Entity status lists its obligations; the unanswered report is approved by default.
+expect 200 "/v1/entities/report/UP-10"
+[[ $(field .state) == approved_by_default ]] || fail "report state: $(field .state)"
+[[ $(field '.obligations[0] | "\(.obligation) \(.state) \(.approved_by_default)"') == "report_approval met true" ]] ||
+  fail "report obligations: $(field .obligations)"
+expect 200 "/v1/entities/report/UP-10?as_of=2026-11-12T12:00:00%2B01:00"
+[[ $(field .state) == submitted && $(field '.obligations[0].state') == open ]] || fail "report as of 12 Nov: $(cat "$WORK/body")"
+expect 200 "/v1/entities/incident/INC-R1"
+[[ $(field '[.obligations[] | "\(.obligation) \(.state) \(.due)"] | join(";")') == \
+   "incident_feedback met 2026-11-16T17:00:00.000Z;incident_resolution breached 2026-11-16T15:00:00.000Z" ]] ||
+  fail "INC-R1 obligations: $(field .obligations)"
+
+# CSV for the monthly report, and the CLI.
+code=$(curl -s -m 30 -o "$WORK/breaches.csv" -w '%{http_code}' -H "Authorization: Bearer $READER" "$LEDGER_URL/v1/breaches?as_of=$T&format=csv")
+[[ $code == 200 ]] || fail "csv: $code"
+[[ $(head -1 "$WORK/breaches.csv" | tr -d '\r') == "obligation,entity,system,due,met_at,late_seconds,state" ]] || fail "csv header"
+[[ $(($(wc -l <"$WORK/breaches.csv") - 1)) == 6 ]] || fail "csv rows: $(cat "$WORK/breaches.csv")"
+grep -q '^incident_resolution,incident/INC-A1,AGRESSO,2026-11-16T13:00:00.000Z,2026-11-16T13:30:00.000Z,1800,breached' \
+  "$WORK/breaches.csv" || fail "csv row: $(cat "$WORK/breaches.csv")"
+"$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --format csv >"$WORK/cli.csv"
+diff <(tr -d '\r' <"$WORK/cli.csv") <(tr -d '\r' <"$WORK/breaches.csv") >/dev/null || fail "ledger breaches --format csv differs"
+"$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 >"$WORK/cli.txt"
+grep -q "^6 breaches" "$WORK/cli.txt" || fail "ledger breaches table: $(cat "$WORK/cli.txt")"
+"$LEDGER_BIN" obligations --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --state waived --json |
+  jq -e '.obligations | length == 1' >/dev/null || fail "ledger obligations --state waived --json"
+set +e
+"$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of yesterday >/dev/null 2>"$WORK/err"; rc=$?
+set -e
+[[ $rc == 2 ]] && grep -q -- "--as-of" "$WORK/err" || fail "bad --as-of: rc $rc $(cat "$WORK/err")"
+
+# The read models on disk answer the same.
+stop_ledger
+"$LEDGER_BIN" breaches --data "$WORK/data" --as-of 2026-11-20T12:00:00+01:00 --json >"$WORK/body"
+[[ $(field '.breaches | length') == 6 ]] || fail "breaches --data: $(cat "$WORK/body")"
+
+# --policy: A incidents get 6 h in a replay under another policy; INC-A1 is then met.
+printf '[incident_resolution]\nA_hours = 6\n' >"$WORK/policy.toml"
+"$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/p6" --policy "$WORK/policy.toml" --quiet
+"$LEDGER_BIN" breaches --data "$WORK/p6" --as-of 2026-11-20T12:00:00+01:00 --json >"$WORK/body"
+[[ $(field '[.breaches[] | select(.entity == "incident/INC-A1")] | length') == 0 ]] || fail "policy override: $(cat "$WORK/body")"
+[[ $(field '.breaches | length') == 5 && $(field '.policy.incident_resolution.A_hours') == 6 ]] || fail "policy shown"
+# A bad policy is refused, naming the setting, and writes nothing.
+printf '[incident_resolution]\nA_hours = -1\n' >"$WORK/bad.toml"
+set +e
+"$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/bad" --policy "$WORK/bad.toml" --quiet 2>"$WORK/err"
+rc=$?
+set -e
+[[ $rc == 2 ]] && grep -q "incident_resolution.A_hours" "$WORK/err" || fail "bad policy: rc $rc $(cat "$WORK/err")"
+[[ ! -e $WORK/bad/data.mdb ]] || fail "a refused policy wrote read models"
+# The live directory was projected under the defaults: another policy is refused.
+set +e
+timeout 30 "$LEDGER_BIN" project --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/data" --policy "$WORK/policy.toml" \
+  >"$WORK/out" 2>&1
+rc=$?
+set -e
+[[ $rc == 1 ]] && grep -q "another SLA policy" "$WORK/out" || fail "policy change on a data directory: rc $rc $(cat "$WORK/out")"
+echo "sla: ok"
