@@ -13,6 +13,7 @@
 #include "api/responses.h"
 #include "consumers/verify_kafka.h"
 #include "events/time.h"
+#include "projections/availability.h"
 #include "projections/export.h"
 #include "projections/queries.h"
 #include "projections/sla_queries.h"
@@ -302,6 +303,29 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                        respond(json_response(req, http::status::ok, body));
                    }));
     }
+    routes.add(http::verb::get, "/v1/availability",
+               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   const auto service = ctx.query.find("service");
+                   if (service == ctx.query.end() || service->second.empty()) {
+                       respond(bad_parameter(req, "service", "GET /v1/availability needs service= (a service id)."));
+                       return;
+                   }
+                   const auto month_text = ctx.query.find("month");
+                   const auto month = month_text == ctx.query.end() ? std::nullopt : events::parse_month(month_text->second);
+                   if (!month) {
+                       respond(bad_parameter(req, "month", "month must be YYYY-MM, e.g. 2026-03."));
+                       return;
+                   }
+                   std::optional<std::int64_t> as_of;
+                   if (!time_param(req, ctx, "as_of", as_of, respond)) return;
+                   auto body = projections::availability(store, service->second, *month, as_of);
+                   if (!body) {
+                       respond(error_response(req, http::status::not_found,
+                                              fmt::format("service/{} is not registered in the ledger.", service->second)));
+                       return;
+                   }
+                   respond(json_response(req, http::status::ok, *body));
+               }));
     routes.add(http::verb::get, "/v1/timeline",
                read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
                    std::optional<std::int64_t> from, to;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "events/time.h"
+#include "projections/availability.h"
 #include "projections/model.h"
 
 namespace ledger::projections {
@@ -191,6 +192,11 @@ void sla_engine::apply(const recorded_event& rec, std::int64_t offset, const ent
                 auto& o = start("maintenance_notice", micros(_cal.last_notice_for(starts.at, days)));
                 o.met_us = at;
                 o.met_offset = offset;
+                // For availability: the window, and whether its notice was on time.
+                const auto ends = parse_rfc3339(d.ends_at);
+                const std::string service = d.service.starts_with("service/") ? d.service : "service/" + d.service;
+                st.set_link(maintenance_link(service, name),
+                            fmt::format("{} {} {}", micros(starts.at), micros(ends.at), at <= o.final_due() ? 1 : 0));
             },
             [&](const request_submitted&) {
                 start("request_feedback", micros(_cal.within_working_days(ev.env.occurred,
@@ -255,6 +261,18 @@ void sla_engine::apply(const recorded_event& rec, std::int64_t offset, const ent
             [&](const access_revoked&) {
                 meet(obligation_key(name, "access_expiry"));
                 if (const auto n = review_seq(); n > 0) meet(obligation_key(name, "access_review", n));
+            },
+            [&](const outage_started&) {
+                const auto open = st.link("outage_open:" + name);
+                if (open && !open->empty()) return;  // already down
+                st.set_link(outage_link(name, at), "");
+                st.set_link("outage_open:" + name, std::to_string(at));
+            },
+            [&](const outage_ended&) {
+                const auto open = st.link("outage_open:" + name);
+                if (!open || open->empty()) return;
+                st.set_link(outage_link(name, std::stoll(*open)), std::to_string(at));
+                st.set_link("outage_open:" + name, "");
             },
             [&](const calendar_holiday_added& d) {
                 if (auto date = parse_date(d.date)) {

@@ -19,7 +19,9 @@
 #include "apps/ledger/options.h"
 #include "consumers/verify_kafka.h"
 #include "events/ledger_name.h"
+#include "events/time.h"
 #include "projections/export.h"
+#include "projections/availability.h"
 #include "projections/queries.h"
 #include "projections/sla_queries.h"
 #include "projections/store.h"
@@ -226,6 +228,53 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 return std::nullopt;
             }, code);
             if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_events((*out)["events"]);
+            exit_code = code;
+        });
+    }
+    {
+        auto o = std::make_shared<read_options>();
+        auto service = std::make_shared<std::string>();
+        auto month = std::make_shared<std::string>();
+        auto as_of = std::make_shared<std::string>();
+        auto* cmd = app.add_subcommand(
+            "availability", "Availability of a service in a month: service and outage minutes, percentage, target.");
+        cmd->add_option("service", *service, "Service id, e.g. altinn")->required();
+        cmd->add_option("month", *month, "Calendar month, YYYY-MM (Europe/Oslo)")->required();
+        cmd->add_option("--as-of", *as_of, "As of this time (world time, RFC 3339) [default: now]");
+        add_read_flags(*cmd, *o);
+        cmd->footer("Service hours and targets by environment come from the SLA policy (--policy of the projector).");
+        cmd->callback([o, service, month, as_of, &exit_code] {
+            int code = exit_ok;
+            const auto t = parse_time_flag("availability", "--as-of", *as_of, code);
+            const auto m = events::parse_month(*month);
+            if (!m) {
+                fmt::print(stderr, "ledger availability: month '{}' is not YYYY-MM\n", *month);
+                code = exit_usage;
+            }
+            if (code != exit_ok) {
+                exit_code = code;
+                return;
+            }
+            std::string target = "/v1/availability?service=" + encode_query(*service) + "&month=" + encode_query(*month);
+            if (!as_of->empty()) target += "&as_of=" + encode_query(*as_of);
+            auto out = run_read("availability", *o, target,
+                                [&](projections::store& s) -> std::optional<json> {
+                                    auto a = projections::availability(s, *service, *m, t);
+                                    if (!a) fmt::print(stderr, "ledger availability: service/{} is not registered\n", *service);
+                                    return a;
+                                },
+                                code);
+            if (out) {
+                if (o->as_json) {
+                    fmt::print("{}\n", out->dump(2));
+                } else {
+                    fmt::print("{} {} ({})\n", out->value("service", ""), out->value("month", ""), out->value("environment", ""));
+                    fmt::print("  service minutes  {}\n", (*out)["service_minutes"].dump());
+                    fmt::print("  outage minutes   {}\n", (*out)["outage_minutes"].dump());
+                    fmt::print("  availability     {} %  (target {} %){}\n", (*out)["availability_percent"].dump(),
+                               (*out)["target_percent"].dump(), out->value("breached", false) ? "  BREACHED" : "");
+                }
+            }
             exit_code = code;
         });
     }
