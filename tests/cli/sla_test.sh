@@ -31,8 +31,9 @@ ev() {  # ev TYPE ENTITY OCCURRED_AT DATA → one NDJSON line
 inc() { printf '{"category":"%s","service":"altinn","summary":"%s"}' "$1" "$2"; }
 maint() { printf '{"service":"%s","starts_at":"2026-11-16T18:00:00+01:00","ends_at":"2026-11-16T20:00:00+01:00","impact":"down"}' "$1"; }
 {
-  ev service.registered service/altinn 2026-10-01T08:00:00+02:00 '{"environment":"production"}'
-  ev service.registered service/seresweb 2026-10-01T08:00:00+02:00 '{"environment":"seres"}'
+  # The first event: calendar obligations from September 2026 on.
+  ev service.registered service/altinn 2026-09-01T08:00:00+02:00 '{"environment":"production"}'
+  ev service.registered service/seresweb 2026-09-01T08:00:00+02:00 '{"environment":"seres"}'
   # A: 5 h; resolved 30 min late; feedback within the hour.
   ev incident.reported incident/INC-A1 2026-11-16T09:00:00+01:00 "$(inc A "payments down")"
   ev incident.resolved incident/INC-A1 2026-11-16T14:30:00+01:00 '{"resolution":"restarted"}'
@@ -59,6 +60,35 @@ maint() { printf '{"service":"%s","starts_at":"2026-11-16T18:00:00+01:00","ends_
   ev outage.ended service/altinn 2026-11-03T11:30:00+01:00 '{}'
   ev outage.started service/altinn 2026-11-16T18:00:00+01:00 '{"incident":"INC-A1"}'
   ev outage.ended service/altinn 2026-11-16T20:00:00+01:00 '{}'
+  # A resolved on time, feedback never sent (due 11:00).
+  ev incident.reported incident/INC-F1 2026-11-17T09:00:00+01:00 "$(inc A "login")"
+  ev incident.resolved incident/INC-F1 2026-11-17T10:00:00+01:00 '{"resolution":"cache cleared"}'
+  # Requests: REQ-2 acknowledged and qualified (high) on time, never analysed (due 18 Nov);
+  # REQ-3 qualified late, analysed on time.
+  ev request.submitted request/REQ-2 2026-10-01T10:00:00+02:00 '{"title":"archive search"}'
+  ev request.acknowledged request/REQ-2 2026-10-02T10:00:00+02:00 '{}'
+  ev request.qualified request/REQ-2 2026-10-20T10:00:00+02:00 '{"priority":"high"}'
+  ev request.submitted request/REQ-3 2026-10-01T10:00:00+02:00 '{"title":"bank format"}'
+  ev request.acknowledged request/REQ-3 2026-10-05T10:00:00+02:00 '{}'
+  ev request.qualified request/REQ-3 2026-11-02T09:00:00+01:00 '{"priority":"high"}'
+  ev request.analysed request/REQ-3 2026-11-19T09:00:00+01:00 '{}'
+  # The September uptime report, late, approved in time; no September status report.
+  ev report.submitted report/UP-09 2026-10-20T12:00:00+02:00 '{"kind":"uptime","period":"2026-09"}'
+  ev report.approved report/UP-09 2026-10-22T12:00:00+02:00 '{}'
+  # Keys: SEAL-2 never rotated (expired 1 Nov); SEAL-3 rotated to SEAL-4, activated in time.
+  fp="sha256:$(printf 'cd%.0s' {1..32})"
+  ev key.issued key/SEAL-2 2026-10-01T09:00:00+02:00 "{\"purpose\":\"seal\",\"owner\":\"bank\",\"fingerprint\":\"$fp\",\"not_after\":\"2026-11-01T00:00:00+01:00\"}"
+  ev key.activated key/SEAL-2 2026-10-02T09:00:00+02:00 '{}'
+  ev key.issued key/SEAL-3 2026-10-01T09:00:00+02:00 "{\"purpose\":\"seal\",\"owner\":\"bank\",\"fingerprint\":\"$fp\",\"not_after\":\"2027-03-01T00:00:00+01:00\"}"
+  ev key.activated key/SEAL-3 2026-10-02T09:00:00+02:00 '{}'
+  ev key.issued key/SEAL-4 2026-10-10T09:00:00+02:00 "{\"purpose\":\"seal\",\"owner\":\"bank\",\"fingerprint\":\"$fp\",\"not_after\":\"2028-01-01T00:00:00+01:00\"}"
+  ev key.rotated key/SEAL-3 2026-10-12T09:00:00+02:00 '{"successor":"SEAL-4","reason":"seal_error"}'
+  ev key.activated key/SEAL-4 2026-10-13T09:00:00+02:00 '{}'
+  # Access: read access revoked before it expired; an admin reviewed, the next review a year on.
+  ev access.granted access/ACC-2 2026-11-02T09:00:00+01:00 '{"subject":"auditor","level":"read","expires_at":"2026-11-30T09:00:00+01:00","justification":"audit"}'
+  ev access.revoked access/ACC-2 2026-11-05T09:00:00+01:00 '{"reason":"audit done"}'
+  ev access.granted access/ACC-3 2026-11-02T09:00:00+01:00 '{"subject":"dba","level":"admin","justification":"operations"}'
+  ev access.reviewed access/ACC-3 2026-11-05T09:00:00+01:00 '{"outcome":"kept"}'
   # A request acknowledged late (due end of Monday 9 Nov).
   ev request.submitted request/REQ-1 2026-11-02T10:00:00+01:00 '{"title":"new export"}'
   ev request.acknowledged request/REQ-1 2026-11-12T09:00:00+01:00 '{}'
@@ -78,7 +108,10 @@ last=$(( $(wc -l <"$WORK/events.ndjson") - 1 ))
 T=2026-11-20T12:00:00%2B01:00
 expect 200 "/v1/breaches?as_of=$T&min_offset=$last"
 got=$(field '[.breaches[] | "\(.obligation) \(.entity) \(.late_seconds)"] | sort | join(";")')
-want="access_expiry access/ACC-1 86400;incident_resolution incident/INC-A1 1800;incident_resolution incident/INC-R1 3600;maintenance_notice maintenance/M-2 118800;request_feedback request/REQ-1 205200;status_report report/status-2026-10 388800"
+want="access_expiry access/ACC-1 86400;incident_feedback incident/INC-F1 262800;incident_resolution incident/INC-A1 1800;\
+incident_resolution incident/INC-R1 3600;key_rotation key/SEAL-2 1684800;maintenance_notice maintenance/M-2 118800;\
+request_analysis request/REQ-2 216000;request_feedback request/REQ-1 205200;request_qualification request/REQ-3 291600;\
+status_report report/status-2026-09 3070800;status_report report/status-2026-10 388800;uptime_report report/UP-09 820800"
 [[ $got == "$want" ]] || fail "breaches as of $T:
 got  $got
 want $want"
@@ -110,6 +143,29 @@ for want in "incident_resolution incident/INC-B1" "incident_feedback incident/IN
   jq -e --arg w "$want" '[.obligations[] | "\(.obligation) \(.entity)"] | index($w) != null' "$WORK/body" >/dev/null ||
     fail "met as of $T lacks $want: $(field '[.obligations[] | "\(.obligation) \(.entity)"]')"
 done
+# Every obligation as of T, with its state.
+expect 200 "/v1/obligations?as_of=$T"
+got=$(field '[.obligations[] | "\(.obligation) \(.entity) \(.state)"] | sort | join(";")')
+want="access_expiry access/ACC-1 breached;access_expiry access/ACC-2 met;access_review access/ACC-1 met;\
+access_review access/ACC-3 met;access_review access/ACC-3 open;incident_feedback incident/INC-A1 met;\
+incident_feedback incident/INC-B1 met;incident_feedback incident/INC-F1 breached;incident_feedback incident/INC-R1 met;\
+incident_resolution incident/INC-A1 breached;incident_resolution incident/INC-B1 met;incident_resolution incident/INC-C1 waived;\
+incident_resolution incident/INC-F1 met;incident_resolution incident/INC-R1 breached;key_rotation key/SEAL-1 open;\
+key_rotation key/SEAL-2 breached;key_rotation key/SEAL-3 met;key_rotation key/SEAL-4 open;\
+maintenance_notice maintenance/M-1 met;maintenance_notice maintenance/M-2 breached;maintenance_notice maintenance/M-3 met;\
+report_approval report/UP-09 met;report_approval report/UP-10 met;request_analysis request/REQ-2 breached;\
+request_analysis request/REQ-3 met;request_feedback request/REQ-1 breached;request_feedback request/REQ-2 met;\
+request_feedback request/REQ-3 met;request_qualification request/REQ-1 open;request_qualification request/REQ-2 met;\
+request_qualification request/REQ-3 breached;status_report report/status-2026-09 breached;\
+status_report report/status-2026-10 breached;status_report report/status-2026-11 open;uptime_report report/UP-09 breached;\
+uptime_report report/UP-10 met;uptime_report report/uptime-2026-11 open"
+[[ $got == "$want" ]] || fail "obligations as of $T:
+got  $got
+want $want"
+# A year on, the admin's next review is overdue.
+expect 200 "/v1/breaches?as_of=2027-12-01T00:00:00%2B01:00&obligation=access_review"
+[[ $(field '[.breaches[] | "\(.entity) \(.due)"] | join(";")') == "access/ACC-3 2027-11-05T08:00:00.000Z" ]] ||
+  fail "access_review a year on: $(cat "$WORK/body")"
 expect 200 "/v1/obligations?as_of=$T&state=open"
 [[ $(field '[.obligations[] | select(.obligation == "key_rotation")][0].warning') == true ]] || fail "key rotation warning"
 expect 400 "/v1/obligations?state=late"
@@ -148,13 +204,13 @@ expect 404 "/v1/availability?service=nope&month=2026-11"
 code=$(curl -s -m 30 -o "$WORK/breaches.csv" -w '%{http_code}' -H "Authorization: Bearer $READER" "$LEDGER_URL/v1/breaches?as_of=$T&format=csv")
 [[ $code == 200 ]] || fail "csv: $code"
 [[ $(head -1 "$WORK/breaches.csv" | tr -d '\r') == "obligation,entity,system,due,met_at,late_seconds,state" ]] || fail "csv header"
-[[ $(($(wc -l <"$WORK/breaches.csv") - 1)) == 6 ]] || fail "csv rows: $(cat "$WORK/breaches.csv")"
+[[ $(($(wc -l <"$WORK/breaches.csv") - 1)) == 12 ]] || fail "csv rows: $(cat "$WORK/breaches.csv")"
 grep -q '^incident_resolution,incident/INC-A1,AGRESSO,2026-11-16T13:00:00.000Z,2026-11-16T13:30:00.000Z,1800,breached' \
   "$WORK/breaches.csv" || fail "csv row: $(cat "$WORK/breaches.csv")"
 "$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --format csv >"$WORK/cli.csv"
 diff <(tr -d '\r' <"$WORK/cli.csv") <(tr -d '\r' <"$WORK/breaches.csv") >/dev/null || fail "ledger breaches --format csv differs"
 "$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 >"$WORK/cli.txt"
-grep -q "^6 breaches" "$WORK/cli.txt" || fail "ledger breaches table: $(cat "$WORK/cli.txt")"
+grep -q "^12 breaches" "$WORK/cli.txt" || fail "ledger breaches table: $(cat "$WORK/cli.txt")"
 "$LEDGER_BIN" obligations --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --state waived --json |
   jq -e '.obligations | length == 1' >/dev/null || fail "ledger obligations --state waived --json"
 set +e
@@ -165,14 +221,14 @@ set -e
 # The read models on disk answer the same.
 stop_ledger
 "$LEDGER_BIN" breaches --data "$WORK/data" --as-of 2026-11-20T12:00:00+01:00 --json >"$WORK/body"
-[[ $(field '.breaches | length') == 6 ]] || fail "breaches --data: $(cat "$WORK/body")"
+[[ $(field '.breaches | length') == 12 ]] || fail "breaches --data: $(cat "$WORK/body")"
 
 # --policy: A incidents get 6 h in a replay under another policy; INC-A1 is then met.
 printf '[incident_resolution]\nA_hours = 6\n' >"$WORK/policy.toml"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/p6" --policy "$WORK/policy.toml" --quiet
 "$LEDGER_BIN" breaches --data "$WORK/p6" --as-of 2026-11-20T12:00:00+01:00 --json >"$WORK/body"
 [[ $(field '[.breaches[] | select(.entity == "incident/INC-A1")] | length') == 0 ]] || fail "policy override: $(cat "$WORK/body")"
-[[ $(field '.breaches | length') == 5 && $(field '.policy.incident_resolution.A_hours') == 6 ]] || fail "policy shown"
+[[ $(field '.breaches | length') == 11 && $(field '.policy.incident_resolution.A_hours') == 6 ]] || fail "policy shown"
 # A bad policy is refused, naming the setting, and writes nothing.
 printf '[incident_resolution]\nA_hours = -1\n' >"$WORK/bad.toml"
 set +e
