@@ -195,6 +195,9 @@ std::string metrics_text(const context& c) {
         out += "# HELP ledger_checkpoints_total Checkpoints signed by this process.\n"
                "# TYPE ledger_checkpoints_total counter\n";
         out += fmt::format("ledger_checkpoints_total {}\n", st.checkpoints);
+        out += "# HELP ledger_sla_engine_seconds_total Time the projector spent on SLA obligations.\n"
+               "# TYPE ledger_sla_engine_seconds_total counter\n";
+        out += fmt::format("ledger_sla_engine_seconds_total {:.6f}\n", st.sla_seconds);
         out += "# HELP ledger_projector_stalled 1 when the projector has halted.\n# TYPE ledger_projector_stalled gauge\n";
         out += fmt::format("ledger_projector_stalled {}\n", st.state == consumers::runner_state::stalled ? 1 : 0);
     }
@@ -288,10 +291,10 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                                                      format + "'."));
                            return;
                        }
-                       auto body = all ? projections::obligations(store, f) : projections::breaches(store, f);
+                       auto text = all ? projections::obligations_text(store, f) : projections::breaches_text(store, f);
                        if (format == "csv") {
                            std::ostringstream csv;
-                           projections::breaches_csv(body["breaches"], csv);
+                           projections::breaches_csv(nlohmann::json::parse(text)["breaches"], csv);
                            response res{http::status::ok, req.version()};
                            res.set(http::field::content_type, "text/csv; charset=utf-8");
                            res.keep_alive(req.keep_alive());
@@ -300,7 +303,12 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                            respond(std::move(res));
                            return;
                        }
-                       respond(json_response(req, http::status::ok, body));
+                       response res{http::status::ok, req.version()};
+                       res.set(http::field::content_type, "application/json");
+                       res.keep_alive(req.keep_alive());
+                       res.body() = std::move(text);
+                       res.prepare_payload();
+                       respond(std::move(res));
                    }));
     }
     routes.add(http::verb::get, "/v1/availability",

@@ -189,6 +189,7 @@ void projector_runner::loop(std::stop_token stop) {
             _status.next_offset = applied.value().after.next_offset;
             _status.applied_records += applied.value().applied;
             _status.checkpoints += applied.value().checkpoints.size();
+            _status.sla_seconds += std::chrono::duration<double>(applied.value().sla_time).count();
             _status.last_apply_ms = ms / static_cast<double>(count);
             if (_status.end_offset < _status.next_offset) _status.end_offset = _status.next_offset;
             refresh_state();

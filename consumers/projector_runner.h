@@ -50,6 +50,7 @@ struct runner_status {
     std::uint64_t applied_records = 0;
     double last_apply_ms = 0;      ///< the last batch's transaction, per record
     std::uint64_t checkpoints = 0;
+    double sla_seconds = 0;        ///< time spent in the SLA engine by this process
 
     /// Records in Kafka not yet applied (0 while the end is unknown).
     [[nodiscard]] std::int64_t lag() const { return end_offset < 0 ? 0 : std::max<std::int64_t>(0, end_offset - next_offset); }

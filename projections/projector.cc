@@ -82,13 +82,12 @@ public:
         }
         for (const auto& [key, slot] : _obligations) {
             if (!slot.dirty || !slot.row) continue;
-            _txn.put(_s.obligations, key, encode(*slot.row));
-            // The deadline index holds what can be breached, by its earliest due.
+            const auto value = encode(*slot.row);
+            _txn.put(_s.obligations, key, value);
+            // The deadline index holds a copy of what can be breached, by its earliest due.
             const std::string index = slot.row->can_breach() ? time_key(slot.row->min_due()) + key : std::string();
-            if (slot.indexed != index) {
-                if (!slot.indexed.empty()) _txn.del(_s.deadlines, slot.indexed);
-                if (!index.empty()) _txn.put(_s.deadlines, index, {});
-            }
+            if (!slot.indexed.empty() && slot.indexed != index) _txn.del(_s.deadlines, slot.indexed);
+            if (!index.empty()) _txn.put(_s.deadlines, index, value);
         }
         for (const auto& [key, slot] : _links) {
             if (slot.dirty && slot.value) _txn.put(_s.sla_links, key, *slot.value);
@@ -279,7 +278,9 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         entity.last_type = ev.env.type;
                         entity.last_occurred_us = row.occurred_us;
                         update_grants(cache, ev);
+                        const auto sla_start = std::chrono::steady_clock::now();
                         _sla.apply(rec, raw.offset, entity, cache);
+                        out.sla_time += std::chrono::steady_clock::now() - sla_start;
                         if (!first_event_known) {
                             txn.put(_store.meta, "first_event_us", time_key(row.occurred_us));
                             first_event_known = true;

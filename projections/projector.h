@@ -51,6 +51,7 @@ struct batch_result {
     std::size_t applied = 0;     ///< records newly applied (events, duplicates, undecodable)
     std::size_t skipped = 0;     ///< records at offsets already applied (a re-read after restart)
     std::vector<checkpoint_row> checkpoints;  ///< signed in this batch, to publish
+    std::chrono::nanoseconds sla_time{0};     ///< spent in the SLA engine (obligations)
     head after;
 };
 

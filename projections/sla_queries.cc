@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -57,16 +58,51 @@ std::vector<obligation_row> calendar_obligations(store& s, MDB_txn* txn, const c
     return out;
 }
 
-json listing(store& s, const obligation_filter& f, const char* name, std::int64_t t, json items) {
-    std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
-        return std::tie(a["due"].get_ref<const std::string&>(), a["entity"].get_ref<const std::string&>(),
-                        a["obligation"].get_ref<const std::string&>()) <
-               std::tie(b["due"].get_ref<const std::string&>(), b["entity"].get_ref<const std::string&>(),
-                        b["obligation"].get_ref<const std::string&>());
+struct entry {
+    obligation_row row;
+    obligation_view view;
+};
+
+void append_string(std::string& out, std::string_view v) {
+    // Ids are validated identifiers, but may still hold a quote or a backslash: nlohmann escapes.
+    if (v.find_first_of("\"\\") == std::string_view::npos && std::all_of(v.begin(), v.end(), [](char ch) {
+            return static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
+        })) {
+        out.push_back('"');
+        out.append(v);
+        out.push_back('"');
+    } else {
+        out += json(std::string(v)).dump();
+    }
+}
+
+/// The answer as JSON text, as nlohmann would print the document (keys in order), without
+/// building a document per obligation: a list of 100,000 breaches is answered in a fraction of
+/// the time, and of the memory.
+std::string listing(store& s, const obligation_filter& f, const char* name, std::int64_t t, std::vector<entry> items) {
+    // By due time, then entity and obligation: sorted as values.
+    std::sort(items.begin(), items.end(), [](const entry& a, const entry& b) {
+        return std::tie(a.view.due_us, a.row.entity, a.row.obligation) <
+               std::tie(b.view.due_us, b.row.entity, b.row.obligation);
     });
-    json out{{"as_of", iso(t)}, {name, std::move(items)}, {"policy", s.policy().to_json()}};
-    if (f.since_us) out["since"] = iso(*f.since_us);
-    if (f.until_us) out["until"] = iso(*f.until_us);
+    std::string out;
+    out.reserve(64 + items.size() * 260);
+    out += "{\"as_of\":";
+    append_string(out, iso(t));
+    out += ",\"";
+    out += name;
+    out += "\":[";
+    bool first = true;
+    for (const auto& e : items) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_obligation(out, e.row, e.view);
+    }
+    out += "],\"policy\":";
+    out += s.policy().to_json().dump();
+    if (f.since_us) out += ",\"since\":\"" + iso(*f.since_us) + "\"";
+    if (f.until_us) out += ",\"until\":\"" + iso(*f.until_us) + "\"";
+    out.push_back('}');
     return out;
 }
 
@@ -76,6 +112,13 @@ std::int64_t now_us() {
     return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now())
         .time_since_epoch()
         .count();
+}
+
+std::string period_of(const obligation_row& o) {
+    // A calendar obligation starts at local midnight on the 1st: noon UTC that day is in the month.
+    const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(
+        events::timestamp(std::chrono::microseconds(o.started_us)) + std::chrono::hours(12))};
+    return fmt::format("{:04}-{:02}", static_cast<int>(d.year()), static_cast<unsigned>(d.month()));
 }
 
 json obligation_json(const obligation_row& o, const obligation_view& v) {
@@ -91,53 +134,78 @@ json obligation_json(const obligation_row& o, const obligation_view& v) {
     if (o.met_offset >= 0 && v.met_us && !v.approved_by_default) out["met_offset"] = o.met_offset;
     if (o.obligation == "key_rotation") out["warning"] = v.warning;
     if (v.approved_by_default) out["approved_by_default"] = true;
-    if (o.obligation == "uptime_report" || o.obligation == "status_report") {
-        const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(
-            events::timestamp(std::chrono::microseconds(o.started_us)) + std::chrono::hours(12))};
-        out["period"] = fmt::format("{:04}-{:02}", static_cast<int>(d.year()), static_cast<unsigned>(d.month()));
-    }
+    if (o.obligation == "uptime_report" || o.obligation == "status_report") out["period"] = period_of(o);
     return out;
 }
 
-json breaches(store& s, const obligation_filter& f) {
+void append_obligation(std::string& out, const obligation_row& o, const obligation_view& v) {
+    // Keys in nlohmann's order (sorted), the same fields as obligation_json.
+    const bool calendar_kind = o.obligation == "uptime_report" || o.obligation == "status_report";
+    if (v.approved_by_default) out += "{\"approved_by_default\":true,\"due\":\"";
+    else out += "{\"due\":\"";
+    out += iso(v.due_us);
+    out += "\",\"entity\":";
+    append_string(out, o.entity);
+    out += ",\"late_seconds\":";
+    out += std::to_string(v.late_seconds);
+    out += ",\"met_at\":";
+    if (v.met_us) {
+        out += '"' + iso(*v.met_us) + '"';
+    } else {
+        out += "null";
+    }
+    if (o.met_offset >= 0 && v.met_us && !v.approved_by_default) out += ",\"met_offset\":" + std::to_string(o.met_offset);
+    out += ",\"obligation\":";
+    append_string(out, o.obligation);
+    if (o.start_offset >= 0) out += ",\"offset\":" + std::to_string(o.start_offset);
+    if (calendar_kind) out += ",\"period\":\"" + period_of(o) + '"';
+    out += ",\"started_at\":\"" + iso(o.started_us) + "\",\"state\":\"";
+    out += to_string(v.state);
+    out += "\",\"system\":";
+    append_string(out, o.system);
+    if (o.obligation == "key_rotation") out += v.warning ? ",\"warning\":true" : ",\"warning\":false";
+    out.push_back('}');
+}
+
+std::string breaches_text(store& s, const obligation_filter& f) {
     const std::int64_t t = f.as_of_us.value_or(now_us());
     store::reader r(s);
-    json items = json::array();
+    std::vector<entry> items;
+    auto add = [&](obligation_row o) {
+        const auto view = obligation_at(o, t);
+        if (!view || view->state != obligation_state::breached || !selected(f, o, *view)) return;
+        items.push_back({std::move(o), *view});
+    };
+    // The deadline index holds a copy of each obligation that can be breached, by its earliest
+    // due: what is due before T is one range, read in order.
     const auto end = time_key(t);
     cursor c(r.get(), s.deadlines);
     for (bool ok = c.first(); ok && c.key().substr(0, 8) < std::string_view(end); ok = c.next()) {
-        const auto key = c.key().substr(8);
-        auto v = r.txn().get(s.obligations, key);
-        if (!v) continue;
-        const auto o = decode<obligation_row>(*v);
-        const auto view = obligation_at(o, t);
-        if (!view || view->state != obligation_state::breached || !selected(f, o, *view)) continue;
-        items.push_back(obligation_json(o, *view));
+        add(decode<obligation_row>(c.value()));
     }
     const auto cal = s.make_calendar(r.get());
-    for (const auto& o : calendar_obligations(s, r.get(), cal, t)) {
-        const auto view = obligation_at(o, t);
-        if (!view || view->state != obligation_state::breached || !selected(f, o, *view)) continue;
-        items.push_back(obligation_json(o, *view));
-    }
+    for (auto& o : calendar_obligations(s, r.get(), cal, t)) add(std::move(o));
     return listing(s, f, "breaches", t, std::move(items));
 }
 
-json obligations(store& s, const obligation_filter& f) {
+std::string obligations_text(store& s, const obligation_filter& f) {
     const std::int64_t t = f.as_of_us.value_or(now_us());
     store::reader r(s);
-    json items = json::array();
-    auto add = [&](const obligation_row& o) {
+    std::vector<entry> items;
+    auto add = [&](obligation_row o) {
         const auto view = obligation_at(o, t);
         if (!view || (f.state && view->state != *f.state) || !selected(f, o, *view)) return;
-        items.push_back(obligation_json(o, *view));
+        items.push_back({std::move(o), *view});
     };
     cursor c(r.get(), s.obligations);
     for (bool ok = c.first(); ok; ok = c.next()) add(decode<obligation_row>(c.value()));
     const auto cal = s.make_calendar(r.get());
-    for (const auto& o : calendar_obligations(s, r.get(), cal, t)) add(o);
+    for (auto& o : calendar_obligations(s, r.get(), cal, t)) add(std::move(o));
     return listing(s, f, "obligations", t, std::move(items));
 }
+
+json breaches(store& s, const obligation_filter& f) { return json::parse(breaches_text(s, f)); }
+json obligations(store& s, const obligation_filter& f) { return json::parse(obligations_text(s, f)); }
 
 json entity_obligations(store& s, MDB_txn* txn, const std::string& entity, std::int64_t as_of_us) {
     json out = json::array();

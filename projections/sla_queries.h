@@ -29,6 +29,12 @@ struct obligation_filter {
 [[nodiscard]] nlohmann::json breaches(store& s, const obligation_filter& filter);
 /// The same shape for every obligation (`state` filters), under "obligations".
 [[nodiscard]] nlohmann::json obligations(store& s, const obligation_filter& filter);
+/// The same answers as JSON text, as the API sends them: written item by item, without a
+/// document for the whole list.
+[[nodiscard]] std::string breaches_text(store& s, const obligation_filter& filter);
+[[nodiscard]] std::string obligations_text(store& s, const obligation_filter& filter);
+/// One obligation as JSON text, the same as obligation_json(o, v).dump().
+void append_obligation(std::string& out, const obligation_row& o, const obligation_view& v);
 /// The obligations of one entity as of a time, for its status.
 [[nodiscard]] nlohmann::json entity_obligations(store& s, MDB_txn* txn, const std::string& entity,
                                                 std::int64_t as_of_us);

@@ -121,7 +121,8 @@ int replay(const replay_options& o) {
                        {"records", h.records},
                        {"chain_hash", events::to_hex(h.chain)},
                        {"seconds", secs},
-                       {"events_per_second", secs > 0 ? static_cast<double>(h.records) / secs : 0}};
+                       {"events_per_second", secs > 0 ? static_cast<double>(h.records) / secs : 0},
+                       {"sla_engine_seconds", st.sla_seconds}};
     if (o.as_json) {
         fmt::print("{}\n", out.dump());
     } else {

@@ -12,6 +12,7 @@
 #include "events/time.h"
 #include "projections/obligations.h"
 #include "projections/rules.h"
+#include "projections/sla_queries.h"
 
 using namespace ledger;
 using namespace ledger::projections;
@@ -384,4 +385,30 @@ TEST_CASE("calendar.holiday_added moves working-day deadlines") {
     f.post("incident.reported", "incident/H2", "2026-12-23T10:00:00+01:00", incident("C"));
     CHECK(f.row("incident/H2", "incident_resolution").final_due() == us("2026-12-30T00:00:00+01:00"));
     CHECK(f.st.links.at("holiday:2026-12-24") == "0");
+}
+
+TEST_CASE("The list writer prints each obligation as obligation_json does") {
+    sla_fixture f;
+    f.post("incident.reported", "incident/J1", "2026-11-23T09:00:00+01:00", incident("A"));
+    f.post("incident.resolved", "incident/J1", "2026-11-23T14:30:00+01:00", {{"resolution", "x"}});
+    f.post("report.submitted", "report/J2", "2026-11-10T12:00:00+01:00", {{"kind", "uptime"}, {"period", "2026-10"}});
+    f.post("key.issued", "key/J3", "2026-01-01T00:00:00+01:00",
+           {{"purpose", "seal"}, {"owner", "bank"}, {"fingerprint", "sha256:" + std::string(64, 'b')},
+            {"not_after", "2026-12-31T00:00:00+01:00"}});
+    f.post("key.activated", "key/J3", "2026-01-02T00:00:00+01:00");
+    f.post("incident.reported", "incident/J\"4", "2026-11-23T09:00:00+01:00", incident("C"));
+    std::vector<obligation_row> rows;
+    for (const auto& [key, row] : f.st.obligations) rows.push_back(row);
+    rows.push_back(calendar_obligation("status_report", std::chrono::year{2026} / std::chrono::October, std::nullopt,
+                                       f.policy, f.cal));
+    for (const auto& row : rows) {
+        for (const char* t : {"2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "2027-02-01T00:00:00Z"}) {
+            const auto v = obligation_at(row, us(t));
+            if (!v) continue;
+            std::string text;
+            append_obligation(text, row, *v);
+            INFO(text);
+            CHECK(json::parse(text) == obligation_json(row, *v));
+        }
+    }
 }
