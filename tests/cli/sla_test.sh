@@ -94,6 +94,8 @@ maint() { printf '{"service":"%s","starts_at":"2026-11-16T18:00:00+01:00","ends_
   ev request.acknowledged request/REQ-1 2026-11-12T09:00:00+01:00 '{}'
   # The October uptime report on time, never answered: approved by default after 5 days.
   ev report.submitted report/UP-10 2026-11-10T12:00:00+01:00 '{"kind":"uptime","period":"2026-10"}'
+  # The November status report, early: met.
+  ev report.submitted report/ST-11 2026-11-19T12:00:00+01:00 '{"kind":"status","period":"2026-11"}'
   # A consultant's admin access, revoked a day after it expired.
   ev access.granted access/ACC-1 2026-11-02T09:00:00+01:00 '{"subject":"consultant","level":"admin","expires_at":"2026-11-09T09:00:00+01:00","justification":"upgrade"}'
   ev access.revoked access/ACC-1 2026-11-10T09:00:00+01:00 '{"reason":"done"}'
@@ -156,8 +158,9 @@ maintenance_notice maintenance/M-1 met;maintenance_notice maintenance/M-2 breach
 report_approval report/UP-09 met;report_approval report/UP-10 met;request_analysis request/REQ-2 breached;\
 request_analysis request/REQ-3 met;request_feedback request/REQ-1 breached;request_feedback request/REQ-2 met;\
 request_feedback request/REQ-3 met;request_qualification request/REQ-1 open;request_qualification request/REQ-2 met;\
-request_qualification request/REQ-3 breached;status_report report/status-2026-09 breached;\
-status_report report/status-2026-10 breached;status_report report/status-2026-11 open;uptime_report report/UP-09 breached;\
+request_qualification request/REQ-3 breached;\
+status_report report/ST-11 met;status_report report/status-2026-09 breached;status_report report/status-2026-10 breached;\
+uptime_report report/UP-09 breached;\
 uptime_report report/UP-10 met;uptime_report report/uptime-2026-11 open"
 [[ $got == "$want" ]] || fail "obligations as of $T:
 got  $got
@@ -199,6 +202,35 @@ expect 400 "/v1/availability?month=2026-11"
 expect 404 "/v1/availability?service=nope&month=2026-11"
 "$LEDGER_BIN" availability altinn 2026-11 --as-of 2026-11-20T12:00:00+01:00 --url "$LEDGER_URL" --token "$READER" --json |
   jq -e '.outage_minutes == 90 and .breached' >/dev/null || fail "ledger availability --json"
+
+# March and October through Kafka alone: a ledger of its own, written straight to Kafka and
+# replayed. March 2026 has one hour fewer; the outage across the switch (01:30 CET to 03:30
+# CEST) is one real hour; the development service counts Mon-Fri 07-20 only; in October (one
+# hour more) 44 minutes down across the switch keeps production at 99.9016 %.
+march=$(unique slamarch)
+{
+  n=100
+  ev service.registered service/prod 2026-03-01T00:00:00+01:00 '{"environment":"production"}'
+  ev service.registered service/dev 2026-03-01T00:00:00+01:00 '{"environment":"development","target":99.5}'
+  ev outage.started service/prod 2026-03-29T01:30:00+01:00 '{}'
+  ev outage.ended service/prod 2026-03-29T03:30:00+02:00 '{}'
+  ev outage.started service/dev 2026-03-14T10:00:00+01:00 '{}'
+  ev outage.ended service/dev 2026-03-16T09:00:00+01:00 '{}'
+  ev outage.started service/prod 2026-10-25T02:30:00+02:00 '{}'
+  ev outage.ended service/prod 2026-10-25T02:14:00+01:00 '{}'
+} >"$WORK/march.ndjson"
+"$LEDGER_BIN" emit "$WORK/march.ndjson" --brokers "$LEDGER_TEST_BROKERS" --ledger "$march" -q 2>"$WORK/emit.err" ||
+  fail "emit to Kafka: $(cat "$WORK/emit.err")"
+"$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$march" --data "$WORK/march" --quiet
+"$LEDGER_BIN" availability prod 2026-03 --data "$WORK/march" --json >"$WORK/body"
+[[ $(field '"\(.service_minutes) \(.outage_minutes) \(.availability_percent) \(.breached)"') == "44580 60 99.8654 true" ]] ||
+  fail "March, production: $(cat "$WORK/body")"
+"$LEDGER_BIN" availability dev 2026-03 --data "$WORK/march" --json >"$WORK/body"
+[[ $(field '"\(.service_minutes) \(.outage_minutes) \(.target_percent) \(.breached)"') == "17160 120 99.5 true" ]] ||
+  fail "March, development (Saturday and Sunday outside service hours): $(cat "$WORK/body")"
+"$LEDGER_BIN" availability prod 2026-10 --data "$WORK/march" --json >"$WORK/body"
+[[ $(field '"\(.service_minutes) \(.outage_minutes) \(.breached)"') == "44700 44 false" ]] ||
+  fail "October, production: $(cat "$WORK/body")"
 
 # CSV for the monthly report, and the CLI.
 code=$(curl -s -m 30 -o "$WORK/breaches.csv" -w '%{http_code}' -H "Authorization: Bearer $READER" "$LEDGER_URL/v1/breaches?as_of=$T&format=csv")
