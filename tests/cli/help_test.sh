@@ -12,6 +12,18 @@ for flag in --brokers --ledger --data --listen --tokens --policy; do
 done
 grep -q 'LEDGER_BROKERS' <<<"$out" || fail "ledger run --help does not name the LEDGER_BROKERS variable"
 
+for cmd in breaches obligations; do
+  out=$("$LEDGER_BIN" "$cmd" --help) || fail "ledger $cmd --help exited $?"
+  for flag in --as-of --system --obligation --since --until --json --data --url; do
+    grep -q -- "$flag" <<<"$out" || fail "ledger $cmd --help does not document $flag"
+  done
+done
+"$LEDGER_BIN" breaches --help | grep -q -- '--format' || fail "ledger breaches --help does not document --format (csv)"
+"$LEDGER_BIN" obligations --help | grep -q -- '--state' || fail "ledger obligations --help does not document --state"
+out=$("$LEDGER_BIN" availability --help) || fail "ledger availability --help exited $?"
+grep -q 'SERVICE\|service' <<<"$out" && grep -q -- '--as-of' <<<"$out" || fail "ledger availability --help: $out"
+"$LEDGER_BIN" replay --help | grep -q -- '--policy' || fail "ledger replay --help does not document --policy"
+
 "$LEDGER_BIN" --version | grep -q '^ledger ' || fail "--version"
 
 set +e
@@ -24,5 +36,9 @@ set +e
 grep -q -- '--ledger' "$WORK/err" || fail "the error does not name --ledger: $(cat "$WORK/err")"
 "$LEDGER_BIN" run --log-level loud >/dev/null 2>"$WORK/err"; rc=$?
 [[ $rc == 2 ]] || fail "invalid --log-level: exit $rc, want 2"
+"$LEDGER_BIN" availability altinn 2026-3 --data "$WORK" >/dev/null 2>"$WORK/err"; rc=$?
+[[ $rc == 2 ]] && grep -q "month" "$WORK/err" || fail "availability with a bad month: exit $rc $(cat "$WORK/err")"
+"$LEDGER_BIN" obligations --state late --data "$WORK" >/dev/null 2>"$WORK/err"; rc=$?
+[[ $rc == 2 ]] && grep -q -- "--state" "$WORK/err" || fail "obligations --state late: exit $rc $(cat "$WORK/err")"
 set -e
 echo "ok: help and usage"
