@@ -27,12 +27,16 @@ std::int64_t offset_of(const std::string& db, std::string_view key, std::string_
     if ((db == "actor_trail" || db == "system_trail" || db == "time_index") && key.size() >= 8) {
         return static_cast<std::int64_t>(read_be64(key.substr(key.size() - 8)));
     }
-    if (db == "entities") {
-        try {
-            return decode<entity_record>(!rebuilt_value.empty() ? rebuilt_value : live_value).last_offset;
-        } catch (const std::exception&) {
-            return -1;
+    try {
+        const auto value = !rebuilt_value.empty() ? rebuilt_value : live_value;
+        if (db == "entities") return decode<entity_record>(value).last_offset;
+        if (db == "obligations" || db == "deadlines") {  // the latest event that changed it
+            const auto o = decode<obligation_row>(value);
+            return std::max(o.start_offset, o.met_offset);
         }
+        if (db == "reports") return decode<report_fact>(value).offset;
+    } catch (const std::exception&) {
+        return -1;
     }
     return -1;
 }
@@ -173,7 +177,9 @@ verify_report verifier::finish() {
             {"entities", &store::entities}, {"entity_trail", &store::entity_trail},
             {"actor_trail", &store::actor_trail}, {"system_trail", &store::system_trail},
             {"time_index", &store::time_index}, {"findings", &store::findings},
-            {"grants", &store::grants},
+            {"grants", &store::grants},     {"obligations", &store::obligations},
+            {"deadlines", &store::deadlines}, {"sla_links", &store::sla_links},
+            {"reports", &store::reports},
         };
         for (const auto& [name, member] : dbs) {
             cursor a(live.get(), _live.*member);

@@ -255,6 +255,22 @@ stop_ledger
 "$LEDGER_BIN" breaches --data "$WORK/data" --as-of 2026-11-20T12:00:00+01:00 --json >"$WORK/body"
 [[ $(field '.breaches | length') == 12 ]] || fail "breaches --data: $(cat "$WORK/body")"
 
+# verify: clean, then an edited obligation is named with the offset of the event that last
+# changed it (INC-A1's resolution: offset 3).
+"$LEDGER_BIN" verify --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/data" >"$WORK/v.out" 2>&1 ||
+  fail "verify: $(cat "$WORK/v.out")"
+cp -r "$WORK/data" "$WORK/edited"
+rm -f "$WORK/edited/projector.lock"
+mdb_dump -s obligations "$WORK/edited" >"$WORK/obl.txt"
+sed -i "s/$(printf 5a000000-0000-4000-8000-000000000003 | xxd -p -c 64)/$(printf 5a000000-0000-4000-8000-000000000009 | xxd -p -c 64)/" "$WORK/obl.txt"
+mdb_load -s obligations -f "$WORK/obl.txt" "$WORK/edited" 2>/dev/null
+set +e
+"$LEDGER_BIN" verify --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/edited" --json >"$WORK/body" 2>/dev/null
+rc=$?
+set -e
+[[ $rc == 1 && $(field '.problems[0].problem') == *"obligations was edited"* && $(field '.problems[0].offset') == 3 ]] ||
+  fail "verify of an edited obligation: rc $rc $(cat "$WORK/body")"
+
 # --policy: A incidents get 6 h in a replay under another policy; INC-A1 is then met.
 printf '[incident_resolution]\nA_hours = 6\n' >"$WORK/policy.toml"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/p6" --policy "$WORK/policy.toml" --quiet
