@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "events/ed25519.h"
 #include "events/time.h"
@@ -121,6 +122,36 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
         s->deadlines = e.open_db("deadlines");
         s->sla_links = e.open_db("sla_links");
         s->reports = e.open_db("reports");
+        if (writer) {
+            // Read models are derived from the log: an older format is rebuilt from offset 0. The
+            // old file is kept aside once; the ledger key (ledger.key) stays.
+            std::optional<std::uint64_t> older;
+            {
+                read_txn rt(e);
+                const auto format = rt.get(s->meta, "format");
+                const auto stored_topic = rt.get(s->meta, "topic");
+                if (format && read_be64(*format) < format_version && stored_topic && *stored_topic == topic) {
+                    older = read_be64(*format);
+                }
+            }
+            if (older) {
+                s.reset();  // closes the environment and releases the lock
+                const auto aside = dir / fmt::format("data.mdb.format{}", *older);
+                std::filesystem::rename(dir / "data.mdb", aside, ec);
+                if (ec) {
+                    return failure(errc::cannot_open,
+                                   fmt::format("{} holds read models of format {}; moving them aside to rebuild "
+                                               "failed: {}",
+                                               dir.string(), *older, ec.message()),
+                                   "data");
+                }
+                std::filesystem::remove(dir / "lock.mdb", ec);
+                spdlog::warn("{} held read models of format {}; this build writes {}: they are rebuilt from the log "
+                             "(the old file is kept as {})",
+                             dir.string(), *older, format_version, aside.string());
+                return open(dir, topic, writer, bulk, policy);
+            }
+        }
         {
             write_txn txn(e);
             const auto format = txn.get(s->meta, "format");

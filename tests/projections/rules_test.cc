@@ -553,3 +553,33 @@ TEST_CASE("a second projector on the same directory is refused") {
     CHECK((std::filesystem::status(l.dir.path / "ledger.key").permissions() & std::filesystem::perms::group_all) ==
           std::filesystem::perms::none);
 }
+
+TEST_CASE("Read models of an older format are rebuilt; the ledger key stays") {
+    temp_dir dir;
+    std::string key_before;
+    {
+        auto s = store::open(dir.path, "ledger.test", true).value();
+        projector p(*s);
+        REQUIRE(p.apply(std::vector<raw_record>{raw_record{0, "not an event"}}).has_value());
+        write_txn txn(s->lmdb());
+        txn.put(s->meta, "format", be64(1));
+        txn.commit();
+        key_before = s->public_key();
+    }
+    auto reopened = store::open(dir.path, "ledger.test", true);
+    REQUIRE(reopened.has_value());
+    CHECK(reopened.value()->current_head().next_offset == 0);  // to be projected again from the log
+    CHECK(reopened.value()->public_key() == key_before);
+    CHECK(std::filesystem::exists(dir.path / "data.mdb.format1"));
+    // A reader is told, and changes nothing.
+    reopened.value().reset();
+    {
+        auto s = store::open(dir.path, "ledger.test", true).value();
+        write_txn txn(s->lmdb());
+        txn.put(s->meta, "format", be64(1));
+        txn.commit();
+    }
+    auto reader = store::open(dir.path, "ledger.test", false);
+    REQUIRE_FALSE(reader.has_value());
+    CHECK(reader.error().message.find("format 1") != std::string::npos);
+}
