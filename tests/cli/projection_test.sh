@@ -43,6 +43,20 @@ expect 200 "$reader" /v1/entities/route/R-5
 expect 200 "$reader" /v1/entities/key/SEAL-2025
 [[ $(field .state) == rotated && $(field .fields.successor) == SEAL-2026 ]] || fail "key: $(cat "$WORK/body")"
 
+# The demo's SLA: INC-10 (A) unresolved after 5 h, MNT-3 announced a day ahead (5 working days
+# needed), two hours of outage this month; INC-9 (B, on a Sunday) resolved in time.
+expect 200 "$reader" /v1/breaches
+[[ $(field '[.breaches[] | "\(.obligation) \(.entity)"] | sort | join(",")') == \
+   "incident_resolution incident/INC-10,maintenance_notice maintenance/MNT-3" ]] || fail "demo breaches: $(cat "$WORK/body")"
+expect 200 "$reader" /v1/entities/incident/INC-9
+[[ $(field '[.obligations[] | "\(.obligation) \(.state)"] | join(",")') == "incident_feedback met,incident_resolution met" ]] ||
+  fail "INC-9 obligations: $(field .obligations)"
+outage_month=$(TZ=Europe/Oslo date -d '-420 min' +%Y-%m)
+expect 200 "$reader" "/v1/availability?service=AGRESSO-PROD&month=$outage_month"
+if [[ $outage_month == "$(TZ=Europe/Oslo date -d '-300 min' +%Y-%m)" ]]; then  # not across a month's end
+  [[ $(field .outage_minutes) == 120 && $(field .breached) == true ]] || fail "demo availability: $(cat "$WORK/body")"
+fi
+
 # as_of: CHG-101 just after its start approval (the 14th demo line) was "approved".
 approved_at=$(sed -n 14p "$WORK/demo.ndjson" | jq -r .occurred_at)
 expect 200 "$reader" "/v1/entities/change/CHG-101?as_of=$approved_at"
