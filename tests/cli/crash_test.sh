@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kill -9 of the projector at 50 random points during a 100,000-event projection: each restart
+# kill -9 of the projector at 50 random points during a 100,000-event projection (change routines,
+# then incidents and requests with their SLA obligations): each restart
 # goes on from the offset stored with the views, and the end result has the digest of a clean
 # rebuild (nothing lost, nothing applied twice).
 source "$(dirname "$0")/lib.sh"
@@ -11,7 +12,11 @@ need_brokers
 name=$(unique crash)
 events=${CRASH_EVENTS:-100000}
 kills=${CRASH_KILLS:-50}
-"$LEDGER_SOURCE_DIR/bench/gen-events" "$events" "$(openssl rand -hex 4)" >"$WORK/events.ndjson"
+# Four fifths change routines, one fifth incidents and requests (SLA obligations, links, the
+# deadline index): about 100,000 records in all.
+"$LEDGER_SOURCE_DIR/bench/gen-events" $((events * 4 / 5)) "$(openssl rand -hex 4)" >"$WORK/events.ndjson"
+"$LEDGER_SOURCE_DIR/bench/gen-sla-events" $((events / 5 * 100 / 247)) "$(openssl rand -hex 4)" >>"$WORK/events.ndjson"
+events=$(wc -l <"$WORK/events.ndjson")
 "$LEDGER_BIN" emit "$WORK/events.ndjson" --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" -q ||
   fail "could not write the events"
 
