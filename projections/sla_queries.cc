@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <tuple>
 #include <vector>
 
@@ -167,41 +168,40 @@ void append_obligation(std::string& out, const obligation_row& o, const obligati
     out.push_back('}');
 }
 
-std::string breaches_text(store& s, const obligation_filter& f) {
+namespace {
+
+/// The obligations of `db` (the deadline index up to T for breaches, every obligation otherwise)
+/// and the monthly ones, as of T, kept when `want` says so.
+std::string answer(store& s, const obligation_filter& f, const char* name, bool deadlines_only,
+                   const std::function<bool(obligation_state)>& want) {
     const std::int64_t t = f.as_of_us.value_or(now_us());
     store::reader r(s);
     std::vector<entry> items;
     auto add = [&](obligation_row o) {
         const auto view = obligation_at(o, t);
-        if (!view || view->state != obligation_state::breached || !selected(f, o, *view)) return;
+        if (!view || !want(view->state) || !selected(f, o, *view)) return;
         items.push_back({std::move(o), *view});
     };
+    cursor c(r.get(), deadlines_only ? s.deadlines : s.obligations);
     // The deadline index holds a copy of each obligation that can be breached, by its earliest
     // due: what is due before T is one range, read in order.
     const auto end = time_key(t);
-    cursor c(r.get(), s.deadlines);
-    for (bool ok = c.first(); ok && c.key().substr(0, 8) < std::string_view(end); ok = c.next()) {
+    for (bool ok = c.first(); ok && (!deadlines_only || c.key().substr(0, 8) < std::string_view(end)); ok = c.next()) {
         add(decode<obligation_row>(c.value()));
     }
     const auto cal = s.make_calendar(r.get());
     for (auto& o : calendar_obligations(s, r.get(), cal, t)) add(std::move(o));
-    return listing(s, f, "breaches", t, std::move(items));
+    return listing(s, f, name, t, std::move(items));
+}
+
+}  // namespace
+
+std::string breaches_text(store& s, const obligation_filter& f) {
+    return answer(s, f, "breaches", true, [](obligation_state st) { return st == obligation_state::breached; });
 }
 
 std::string obligations_text(store& s, const obligation_filter& f) {
-    const std::int64_t t = f.as_of_us.value_or(now_us());
-    store::reader r(s);
-    std::vector<entry> items;
-    auto add = [&](obligation_row o) {
-        const auto view = obligation_at(o, t);
-        if (!view || (f.state && view->state != *f.state) || !selected(f, o, *view)) return;
-        items.push_back({std::move(o), *view});
-    };
-    cursor c(r.get(), s.obligations);
-    for (bool ok = c.first(); ok; ok = c.next()) add(decode<obligation_row>(c.value()));
-    const auto cal = s.make_calendar(r.get());
-    for (auto& o : calendar_obligations(s, r.get(), cal, t)) add(std::move(o));
-    return listing(s, f, "obligations", t, std::move(items));
+    return answer(s, f, "obligations", false, [&f](obligation_state st) { return !f.state || st == *f.state; });
 }
 
 json breaches(store& s, const obligation_filter& f) { return json::parse(breaches_text(s, f)); }

@@ -260,14 +260,8 @@ stop_ledger
 "$LEDGER_BIN" verify --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/data" >"$WORK/v.out" 2>&1 ||
   fail "verify: $(cat "$WORK/v.out")"
 cp -r "$WORK/data" "$WORK/edited"
-rm -f "$WORK/edited/projector.lock"
-mdb_dump -s obligations "$WORK/edited" >"$WORK/obl.txt"
-sed -i "s/$(printf 5a000000-0000-4000-8000-000000000003 | xxd -p -c 64)/$(printf 5a000000-0000-4000-8000-000000000009 | xxd -p -c 64)/" "$WORK/obl.txt"
-mdb_load -s obligations -f "$WORK/obl.txt" "$WORK/edited" 2>/dev/null
-set +e
-"$LEDGER_BIN" verify --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/edited" --json >"$WORK/body" 2>/dev/null
-rc=$?
-set -e
+edit_read_model "$WORK/edited" obligations 5a000000-0000-4000-8000-000000000003 5a000000-0000-4000-8000-000000000009
+rc=$(verify_json "$name" "$WORK/edited")
 [[ $rc == 1 && $(field '.problems[0].problem') == *"obligations was edited"* && $(field '.problems[0].offset') == 3 ]] ||
   fail "verify of an edited obligation: rc $rc $(cat "$WORK/body")"
 
