@@ -86,7 +86,12 @@ class worker_thread {
 public:
     worker_thread() : _thread([this](std::stop_token stop) { run(stop); }) {}
     ~worker_thread() {
-        _thread.request_stop();
+        {
+            // Under the lock: a stop requested between the thread's check and its wait would be
+            // missed, and the join below would wait for ever.
+            std::lock_guard lock(_mu);
+            _thread.request_stop();
+        }
         _cv.notify_all();
     }
     worker_thread(const worker_thread&) = delete;
