@@ -9,6 +9,7 @@
 #include "events/time.h"
 #include "projections/model.h"
 #include "projections/sla_queries.h"
+#include "projections/times.h"
 
 namespace ledger::projections {
 namespace {
@@ -16,8 +17,6 @@ namespace {
 using std::chrono::days;
 
 constexpr std::int64_t us_per_s = 1'000'000;
-
-std::int64_t micros(events::timestamp t) { return t.time_since_epoch().count(); }
 
 /// Sorted, non-overlapping.
 std::vector<interval> merged(std::vector<interval> v) {

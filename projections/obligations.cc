@@ -7,26 +7,12 @@
 #include "events/time.h"
 #include "projections/availability.h"
 #include "projections/model.h"
+#include "projections/times.h"
 
 namespace ledger::projections {
 namespace {
 
 using namespace events;
-
-std::int64_t micros(timestamp t) { return t.time_since_epoch().count(); }
-timestamp at_micros(std::int64_t us) { return timestamp{std::chrono::microseconds{us}}; }
-std::int64_t micros(std::chrono::seconds s) { return std::chrono::duration_cast<std::chrono::microseconds>(s).count(); }
-
-std::optional<std::int64_t> micros_of(const std::string& rfc3339) {
-    const auto p = parse_rfc3339(rfc3339);
-    if (p.problem != time_problem::none) return std::nullopt;
-    return micros(p.at);
-}
-
-template <class... F>
-struct overloaded : F... {
-    using F::operator()...;
-};
 
 }  // namespace
 

@@ -14,11 +14,10 @@
 #include "events/time.h"
 #include "projections/obligations.h"
 #include "projections/rules.h"
+#include "projections/times.h"
 
 namespace ledger::projections {
 namespace {
-
-std::int64_t micros(events::timestamp t) { return t.time_since_epoch().count(); }
 
 /// What a batch reads and changes of the entities and grants, decoded once and written once
 /// at the end of the batch. Lookups see the batch's own changes, in ledger order.

@@ -9,13 +9,12 @@
 #include "projections/model.h"
 #include "projections/rules.h"
 #include "projections/sla_queries.h"
+#include "projections/times.h"
 
 namespace ledger::projections {
 namespace {
 
 using nlohmann::json;
-
-std::string iso(std::int64_t us) { return events::format_utc(events::timestamp(std::chrono::microseconds(us))); }
 
 std::optional<log_row> row_at(store& s, MDB_txn* txn, std::int64_t offset) {
     const auto key = be64(static_cast<std::uint64_t>(offset));

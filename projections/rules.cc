@@ -7,26 +7,12 @@
 
 #include "events/canonical_json.h"
 #include "events/ed25519.h"
+#include "projections/times.h"
 
 namespace ledger::projections {
 namespace {
 
 using namespace ledger::events;
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
-
-std::int64_t micros(timestamp t) { return t.time_since_epoch().count(); }
-
-std::optional<std::int64_t> micros_of(const std::string& text) {
-    const auto p = parse_rfc3339(text);
-    if (p.problem != time_problem::none) return std::nullopt;
-    return micros(p.at);
-}
 
 void set_opt(entity_record& r, const char* name, const std::optional<std::string>& v) {
     if (v) r.fields[name] = *v;

@@ -10,13 +10,12 @@
 
 #include "events/time.h"
 #include "projections/model.h"
+#include "projections/times.h"
 
 namespace ledger::projections {
 namespace {
 
 using nlohmann::json;
-
-std::string iso(std::int64_t us) { return events::format_utc(events::timestamp(std::chrono::microseconds(us))); }
 
 bool due_in_window(const obligation_filter& f, std::int64_t due) {
     if (f.since_us && due < *f.since_us) return false;
@@ -108,12 +107,6 @@ std::string listing(store& s, const obligation_filter& f, const char* name, std:
 }
 
 }  // namespace
-
-std::int64_t now_us() {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now())
-        .time_since_epoch()
-        .count();
-}
 
 std::string period_of(const obligation_row& o) {
     // A calendar obligation starts at local midnight on the 1st: noon UTC that day is in the month.

@@ -46,7 +46,4 @@ void append_obligation(std::string& out, const obligation_row& o, const obligati
 /// late_seconds, state.
 void breaches_csv(const nlohmann::json& breaches, std::ostream& out);
 
-/// Now, in µs since the epoch.
-[[nodiscard]] std::int64_t now_us();
-
 }  // namespace ledger::projections
