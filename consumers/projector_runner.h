@@ -21,8 +21,11 @@ namespace ledger::consumers {
 
 struct runner_options {
     reader_options reader;
-    /// Most records applied in one LMDB transaction. Default: 5,000.
-    std::size_t batch_max = 5000;
+    /// Most records applied in one LMDB transaction. Default: 500. Bigger is slower: an LMDB
+    /// transaction's dirty pages are kept in a sorted list, and its cost per record grows with
+    /// them (bench/project/stages: 4.5 µs per record in batches of 500, 5.1 at 1,000, 7.2 at
+    /// 10,000).
+    std::size_t batch_max = 500;
     projections::projector_options projector;
     /// Called on the runner's thread with each checkpoint signed (to publish it). Default: none.
     std::function<void(const projections::checkpoint_row&)> on_checkpoint;

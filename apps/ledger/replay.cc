@@ -81,7 +81,6 @@ int replay(const replay_options& o) {
     ropts.reader.brokers = o.brokers;
     ropts.stop_at_end = true;
     ropts.stop_after_offset = o.offset;
-    ropts.batch_max = 10'000;
     if (until_us) {
         const auto limit = *until_us;
         ropts.stop_before = [limit](const projections::prepared_record& r) {

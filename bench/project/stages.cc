@@ -27,10 +27,10 @@ double us_per(clock_type::duration d, std::size_t n) {
 int main(int argc, char** argv) {
     CLI::App app{"Times the projection's stages apart, without Kafka."};
     std::string file, data;
-    std::size_t batch = 10'000;
+    std::size_t batch = 500;  // as the runner (consumers::runner_options::batch_max)
     app.add_option("file", file, "records, one per line")->required();
     app.add_option("data", data, "a new LMDB data directory")->required();
-    app.add_option("--batch", batch, "records per write transaction");
+    app.add_option("--batch", batch, "records per write transaction (default 500, as the runner)");
     CLI11_PARSE(app, argc, argv);
 
     std::vector<std::string> lines;
@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     }
     auto& s = *opened.value();
     ledger::projections::projector p(s);
+    std::cerr << "applying" << std::endl;  // a profiler can attach to the writer stage from here
     t0 = clock_type::now();
     std::vector<ledger::projections::prepared_record> chunk;
     for (std::size_t i = 0; i < n; i += batch) {
