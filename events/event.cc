@@ -40,8 +40,56 @@ struct field_path {
     [[nodiscard]] std::string str() const { return join(parent, name); }
 };
 
-const char* json_kind(const json& v) {
-    switch (v.type()) {
+// A document as decoding reads it, built from nlohmann's SAX events without its DOM: a record
+// read back from the log is decoded and dropped at once, and building and freeing a DOM of
+// std::map nodes was most of that work. Members are kept sorted by key, as in a json object, so
+// decoding walks them in the same order and gives the same answers, errors included.
+struct lite_member;
+struct lite_value {
+    json::value_t kind = json::value_t::null;
+    bool boolean = false;
+    double number = 0;
+    std::string text;
+    std::vector<lite_member> members;  ///< an object's, sorted by key
+    std::vector<lite_value> elements;  ///< an array's (no event field is an array: never read)
+};
+struct lite_member {
+    std::string key;
+    lite_value value;
+};
+
+// The few reads decoding makes, for either document.
+json::value_t kind_of(const json& v) { return v.type(); }
+json::value_t kind_of(const lite_value& v) { return v.kind; }
+const json* member(const json& object, std::string_view name) {
+    const auto it = object.find(name);
+    return it == object.end() ? nullptr : &*it;
+}
+const lite_value* member(const lite_value& object, std::string_view name) {
+    for (const auto& m : object.members) {
+        if (m.key == name) return &m.value;
+    }
+    return nullptr;
+}
+auto members(const json& object) { return object.items(); }
+const std::vector<lite_member>& members(const lite_value& object) { return object.members; }
+const std::string& text_of(const json& v) { return v.get_ref<const std::string&>(); }
+const std::string& text_of(const lite_value& v) { return v.text; }
+bool boolean_of(const json& v) { return v.get<bool>(); }
+bool boolean_of(const lite_value& v) { return v.boolean; }
+double number_of(const json& v) { return v.get<double>(); }
+double number_of(const lite_value& v) { return v.number; }
+template <typename J>
+bool is(const J& v, json::value_t kind) { return kind_of(v) == kind; }
+template <typename J>
+bool is_number(const J& v) {
+    const auto k = kind_of(v);
+    return k == json::value_t::number_integer || k == json::value_t::number_unsigned || k == json::value_t::number_float;
+}
+
+template <typename J>
+const char* json_kind(const J& v) {
+    switch (kind_of(v)) {
         case json::value_t::null: return "null";
         case json::value_t::boolean: return "a boolean";
         case json::value_t::number_integer:
@@ -163,17 +211,17 @@ std::optional<error> check_string(const rule& r, std::string& v, const field_pat
     return invalid(fmt::format("{} has an unsupported rule.", where()));
 }
 
-template <typename T>
-result<T> decode_object(const json& j, const std::string& path, std::string_view what);
+template <typename T, typename J>
+result<T> decode_object(const J& j, const std::string& path, std::string_view what);
 
-template <typename S, typename M>
-std::optional<error> decode_member(const json& obj, const std::string& path, const field<S, M>& f, S& out) {
+template <typename S, typename M, typename J>
+std::optional<error> decode_member(const J& obj, const std::string& path, const field<S, M>& f, S& out) {
     using traits = optional_traits<M>;
     using V = typename traits::value;
     const field_path at{path, f.name};
     auto where = [&] { return at.str(); };
-    const auto it = obj.find(f.name);
-    if (it == obj.end() || it->is_null()) {
+    const J* it = member(obj, f.name);
+    if (it == nullptr || is(*it, json::value_t::null)) {
         if constexpr (traits::is_optional) {
             return std::nullopt;
         } else {
@@ -184,16 +232,16 @@ std::optional<error> decode_member(const json& obj, const std::string& path, con
         return make_error(errc::wrong_type, where(), fmt::format("{} must be {}, not {}.", where(), want, json_kind(*it)));
     };
     if constexpr (std::is_same_v<V, std::string>) {
-        if (!it->is_string()) return wrong("a string");
-        std::string v = it->template get<std::string>();
+        if (!is(*it, json::value_t::string)) return wrong("a string");
+        std::string v = text_of(*it);
         if (auto e = check_string(f.r, v, at)) return e;
         out.*(f.member) = std::move(v);
     } else if constexpr (std::is_same_v<V, bool>) {
-        if (!it->is_boolean()) return wrong("true or false");
-        out.*(f.member) = it->template get<bool>();
+        if (!is(*it, json::value_t::boolean)) return wrong("true or false");
+        out.*(f.member) = boolean_of(*it);
     } else if constexpr (std::is_same_v<V, double>) {
-        if (!it->is_number()) return wrong("a number");
-        const double v = it->template get<double>();
+        if (!is_number(*it)) return wrong("a number");
+        const double v = number_of(*it);
         if (!(v > 0 && v <= 100))
             return make_error(errc::invalid_value, where(), fmt::format("{} must be a percentage above 0 and at most 100.", where()));
         out.*(f.member) = v;
@@ -236,13 +284,13 @@ std::optional<error> check_across(const maintenance_announced& m) {
 }
 std::optional<error> check_across(const auto&) { return std::nullopt; }
 
-template <typename T>
-result<T> decode_object(const json& j, const std::string& path, std::string_view what) {
-    if (!j.is_object()) {
+template <typename T, typename J>
+result<T> decode_object(const J& j, const std::string& path, std::string_view what) {
+    if (!is(j, json::value_t::object)) {
         return make_error(errc::not_an_object, path, fmt::format("{} must be an object, not {}.", path, json_kind(j)));
     }
     const auto& names = field_names<T>();
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& [key, value] : members(j)) {
         if (std::find(names.begin(), names.end(), key) == names.end()) {
             std::string known;
             for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
@@ -263,10 +311,8 @@ result<T> decode_object(const json& j, const std::string& path, std::string_view
 
 // ---- the type registry: public type string → decoder of `data` ----
 
-using data_decoder = result<event_data> (*)(const json* data);
-
-template <typename T>
-result<event_data> decode_data(const json* data) {
+template <typename T, typename J>
+result<event_data> decode_data(const J* data) {
     const std::string what = std::string(schema<T>::type);
     if (data == nullptr) {
         // data may be left out when the type has no required field.
@@ -288,14 +334,16 @@ result<event_data> decode_data(const json* data) {
 
 struct type_entry {
     entity_kind kind;
-    data_decoder decode;
+    result<event_data> (*decode)(const json* data);
+    result<event_data> (*decode_lite)(const lite_value* data);
 };
 
 template <std::size_t... I>
 std::unordered_map<std::string_view, type_entry> make_registry(std::index_sequence<I...>) {
     return {{schema<std::variant_alternative_t<I, event_data>>::type,
              type_entry{schema<std::variant_alternative_t<I, event_data>>::kind,
-                        &decode_data<std::variant_alternative_t<I, event_data>>}}...};
+                        &decode_data<std::variant_alternative_t<I, event_data>, json>,
+                        &decode_data<std::variant_alternative_t<I, event_data>, lite_value>}}...};
 }
 
 const std::unordered_map<std::string_view, type_entry>& registry() {
@@ -339,24 +387,26 @@ json encode_object(const T& value) {
 constexpr std::array<std::string_view, 8> envelope_fields{"id", "type", "entity", "system",
                                                           "actor", "occurred_at", "data", "signature"};
 
-result<std::string> required_string(const json& j, std::string_view name) {
-    const auto it = j.find(name);
-    if (it == j.end() || it->is_null()) {
+template <typename J>
+result<std::string> required_string(const J& j, std::string_view name) {
+    const J* it = member(j, name);
+    if (it == nullptr || is(*it, json::value_t::null)) {
         return make_error(errc::missing_field, std::string(name), fmt::format("{} is required.", name));
     }
-    if (!it->is_string()) {
+    if (!is(*it, json::value_t::string)) {
         return make_error(errc::wrong_type, std::string(name),
                           fmt::format("{} must be a string, not {}.", name, json_kind(*it)));
     }
-    return it->get<std::string>();
+    return text_of(*it);
 }
 
-result<signature_ref> decode_signature(const json& j) {
-    if (!j.is_object()) {
+template <typename J>
+result<signature_ref> decode_signature(const J& j) {
+    if (!is(j, json::value_t::object)) {
         return make_error(errc::not_an_object, "signature",
                           fmt::format("signature must be an object {{\"key\", \"sig\"}}, not {}.", json_kind(j)));
     }
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& [key, value] : members(j)) {
         if (key != "key" && key != "sig") {
             return make_error(errc::unknown_field, "signature." + key,
                               fmt::format("signature.{} is not a field of signature; its fields are key, sig.", key));
@@ -364,15 +414,15 @@ result<signature_ref> decode_signature(const json& j) {
     }
     signature_ref s;
     for (const char* name : {"key", "sig"}) {
-        const auto it = j.find(name);
+        const J* it = member(j, name);
         const std::string where = std::string("signature.") + name;
-        if (it == j.end() || it->is_null()) {
+        if (it == nullptr || is(*it, json::value_t::null)) {
             return make_error(errc::missing_field, where, fmt::format("{} is required.", where));
         }
-        if (!it->is_string()) {
+        if (!is(*it, json::value_t::string)) {
             return make_error(errc::wrong_type, where, fmt::format("{} must be a string, not {}.", where, json_kind(*it)));
         }
-        (std::string_view(name) == "key" ? s.key : s.sig) = it->get<std::string>();
+        (std::string_view(name) == "key" ? s.key : s.sig) = text_of(*it);
     }
     if (!s.key.starts_with("key/") || !valid_identifier(std::string_view(s.key).substr(4))) {
         return make_error(errc::invalid_value, "signature.key",
@@ -508,11 +558,91 @@ private:
     std::string _error;
 };
 
-}  // namespace
+/// Builds a lite_value from nlohmann's SAX events, with the checks of checked_dom_builder and
+/// the same messages.
+class lite_builder final : public json::json_sax_t {
+public:
+    explicit lite_builder(lite_value& root) : _root(root) {}
 
-result<json> parse_json(std::string_view input) {
-    json root;
-    checked_dom_builder builder(root);
+    bool null() override { return add(json::value_t::null); }
+    bool boolean(bool v) override {
+        add(json::value_t::boolean)->boolean = v;
+        return true;
+    }
+    bool number_integer(json::number_integer_t v) override { return number(json::value_t::number_integer, static_cast<double>(v)); }
+    bool number_unsigned(json::number_unsigned_t v) override { return number(json::value_t::number_unsigned, static_cast<double>(v)); }
+    bool number_float(json::number_float_t v, const json::string_t& /*text*/) override { return number(json::value_t::number_float, v); }
+    bool string(json::string_t& v) override {
+        add(json::value_t::string)->text = std::move(v);
+        return true;
+    }
+    bool binary(json::binary_t& /*v*/) override { return add(json::value_t::binary); }
+    bool start_object(std::size_t /*elements*/) override { return open(json::value_t::object); }
+    bool key(json::string_t& k) override {
+        auto& m = _stack.back()->members;
+        // Keys usually come in order (every ledger record is canonical JSON): appended at once.
+        if (m.empty() || m.back().key < k) {
+            _slot = &m.emplace_back(lite_member{std::move(k), {}}).value;
+            return true;
+        }
+        const auto it = std::lower_bound(m.begin(), m.end(), k, [](const lite_member& a, const std::string& b) { return a.key < b; });
+        if (it != m.end() && it->key == k) return refuse(fmt::format("duplicate key \"{}\" in a JSON object.", k));
+        _slot = &m.insert(it, lite_member{std::move(k), {}})->value;
+        return true;
+    }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t /*elements*/) override { return open(json::value_t::array); }
+    bool end_array() override { return close(); }
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                     const nlohmann::detail::exception& e) override {
+        if (_error.empty()) _error = e.what();
+        return false;
+    }
+
+    [[nodiscard]] const std::string& error() const { return _error; }
+
+private:
+    // The value the next SAX event is about: the root, the next element of the open array, or
+    // the member whose key came last. (Pointers into a container stay valid while it is open:
+    // only the innermost open container grows.)
+    lite_value* add(json::value_t kind) {
+        lite_value* v = &_root;
+        if (!_stack.empty()) v = is(*_stack.back(), json::value_t::array) ? &_stack.back()->elements.emplace_back() : _slot;
+        v->kind = kind;
+        return v;
+    }
+    bool number(json::value_t kind, double v) {
+        add(kind)->number = v;
+        return true;
+    }
+    bool open(json::value_t kind) {
+        if (_stack.size() >= static_cast<std::size_t>(max_json_depth)) {
+            return refuse(fmt::format("JSON nested deeper than {} levels.", max_json_depth));
+        }
+        auto* opened = add(kind);
+        if (kind == json::value_t::object) opened->members.reserve(12);  // a record's envelope: 9 or 10
+        _stack.push_back(opened);
+        return true;
+    }
+    bool close() {
+        _stack.pop_back();
+        return true;
+    }
+    bool refuse(std::string why) {
+        _error = std::move(why);
+        return false;
+    }
+
+    lite_value& _root;
+    std::vector<lite_value*> _stack;
+    lite_value* _slot = nullptr;
+    std::string _error;
+};
+
+/// parse_json() into a lite_value: the same document accepted, the same errors.
+template <typename Builder, typename Document>
+std::optional<error> sax_parse_into(std::string_view input, Document& root) {
+    Builder builder(root);
     bool ok = false;
     try {
         ok = json::sax_parse(input.begin(), input.end(), &builder, json::input_format_t::json, true);
@@ -520,14 +650,26 @@ result<json> parse_json(std::string_view input) {
         return make_error(errc::malformed_json, "", std::string("Malformed JSON: ") + e.what());
     }
     if (!ok) return make_error(errc::malformed_json, "", "Malformed JSON: " + builder.error());
+    return std::nullopt;
+}
+
+}  // namespace
+
+result<json> parse_json(std::string_view input) {
+    json root;
+    if (auto e = sax_parse_into<checked_dom_builder>(input, root)) return *e;
     return root;
 }
 
-result<event> decode_event(json posted, std::optional<timestamp> now) {
-    if (!posted.is_object()) {
+namespace {
+
+// decode_event() on either document, all but keeping the document.
+template <typename J>
+result<event> decode_fields(const J& posted, std::optional<timestamp> now) {
+    if (!is(posted, json::value_t::object)) {
         return make_error(errc::not_an_object, "", fmt::format("An event must be a JSON object, not {}.", json_kind(posted)));
     }
-    for (const auto& [key, value] : posted.items()) {
+    for (const auto& [key, value] : members(posted)) {
         if (std::find(envelope_fields.begin(), envelope_fields.end(), key) == envelope_fields.end()) {
             return make_error(errc::unknown_field, key,
                               fmt::format("{} is not a field of an event; the fields are id, type, entity, system, "
@@ -580,12 +722,48 @@ result<event> decode_event(json posted, std::optional<timestamp> now) {
                           fmt::format("occurred_at {} is more than {} minutes ahead of the ledger's clock ({}).",
                                       env.occurred_at, max_clock_skew.count(), format_utc(*now)));
     }
-    const auto data_it = posted.find("data");
-    const json* data = data_it == posted.end() || data_it->is_null() ? nullptr : &*data_it;
-    ev.data = LEDGER_TRY_VALUE(entry->second.decode(data));
-    if (const auto sig = posted.find("signature"); sig != posted.end()) {
+    const J* data = member(posted, "data");
+    if (data != nullptr && is(*data, json::value_t::null)) data = nullptr;
+    if constexpr (std::is_same_v<J, json>) {
+        ev.data = LEDGER_TRY_VALUE(entry->second.decode(data));
+    } else {
+        ev.data = LEDGER_TRY_VALUE(entry->second.decode_lite(data));
+    }
+    if (const J* sig = member(posted, "signature")) {
         env.signature = LEDGER_TRY_VALUE(decode_signature(*sig));
     }
+    return ev;
+}
+
+void remove_member(json& object, const std::string& name) { object.erase(name); }
+void remove_member(lite_value& object, const std::string& name) {
+    std::erase_if(object.members, [&](const lite_member& m) { return m.key == name; });
+}
+
+// decode_record() on either document: the ledger's two fields, then the event without them.
+template <typename J>
+result<recorded_event> decode_recorded(J& parsed) {
+    if (!is(parsed, json::value_t::object)) {
+        return make_error(errc::not_an_object, "", "A ledger record must be a JSON object.");
+    }
+    recorded_event out;
+    out.producer = LEDGER_TRY_VALUE(required_string(parsed, "producer"));
+    out.recorded_at = LEDGER_TRY_VALUE(required_string(parsed, "recorded_at"));
+    const auto recorded = parse_rfc3339(out.recorded_at);
+    if (recorded.problem != time_problem::none) {
+        return make_error(errc::invalid_value, "recorded_at", "recorded_at is not an RFC 3339 time.");
+    }
+    out.recorded = recorded.at;
+    remove_member(parsed, "producer");
+    remove_member(parsed, "recorded_at");
+    out.ev = LEDGER_TRY_VALUE(decode_fields(parsed, std::nullopt));
+    return out;
+}
+
+}  // namespace
+
+result<event> decode_event(json posted, std::optional<timestamp> now) {
+    auto ev = LEDGER_TRY_VALUE(decode_fields(posted, now));
     ev.posted = std::move(posted);
     return ev;
 }
@@ -604,20 +782,26 @@ std::string record_bytes(const json& posted, std::string_view producer, std::str
 
 result<recorded_event> decode_record(std::string_view bytes) {
     auto parsed = LEDGER_TRY_VALUE(parse_json(bytes));
-    if (!parsed.is_object()) {
-        return make_error(errc::not_an_object, "", "A ledger record must be a JSON object.");
+    auto out = LEDGER_TRY_VALUE(decode_recorded(parsed));
+    out.ev.posted = std::move(parsed);
+    return out;
+}
+
+result<recorded_event> decode_record_lean(std::string_view bytes) {
+    // One document per thread, emptied for each record: its members keep their memory.
+    thread_local lite_value parsed;
+    parsed.kind = json::value_t::null;
+    parsed.members.clear();
+    parsed.elements.clear();
+    if (auto e = sax_parse_into<lite_builder>(bytes, parsed)) return *e;
+    auto out = LEDGER_TRY_VALUE(decode_recorded(parsed));
+    if (out.ev.env.signature) {
+        // Checking the signature needs the document: parsed again, the rare time it is there.
+        auto document = LEDGER_TRY_VALUE(parse_json(bytes));
+        document.erase("producer");
+        document.erase("recorded_at");
+        out.ev.posted = std::move(document);
     }
-    recorded_event out;
-    out.producer = LEDGER_TRY_VALUE(required_string(parsed, "producer"));
-    out.recorded_at = LEDGER_TRY_VALUE(required_string(parsed, "recorded_at"));
-    const auto recorded = parse_rfc3339(out.recorded_at);
-    if (recorded.problem != time_problem::none) {
-        return make_error(errc::invalid_value, "recorded_at", "recorded_at is not an RFC 3339 time.");
-    }
-    out.recorded = recorded.at;
-    parsed.erase("producer");
-    parsed.erase("recorded_at");
-    out.ev = LEDGER_TRY_VALUE(decode_event(std::move(parsed), std::nullopt));
     return out;
 }
 

@@ -77,5 +77,9 @@ struct recorded_event {
 
 /// Decodes a Kafka record written by record_bytes(); fails for anything else (errc names why).
 [[nodiscard]] result<recorded_event> decode_record(std::string_view bytes);
+/// decode_record(), the same answers and errors, but `ev.posted` is kept only for a signed event
+/// (whose check needs it) and stays null otherwise: what a projector needs, at about half the
+/// cost (no DOM is built for the rest).
+[[nodiscard]] result<recorded_event> decode_record_lean(std::string_view bytes);
 
 }  // namespace ledger::events

@@ -173,12 +173,10 @@ prepared_record prepare(raw_record record) {
     out.offset = record.offset;
     out.timestamp_ms = record.timestamp_ms;
     out.content = events::sha256(record.payload);
-    auto decoded = events::decode_record(record.payload);
+    // The document is kept only for a signed event: the rules need it for nothing else.
+    auto decoded = events::decode_record_lean(record.payload);
     if (decoded) {
         out.event = std::move(decoded).value();
-        // The document is needed only to check a signature (rules.cc); dropped here, on the
-        // reading thread, it costs the writer nothing.
-        if (!out.event->ev.env.signature) out.event->ev.posted = nlohmann::json();
     } else {
         out.problem = decoded.error().field.empty()
                           ? decoded.error().message

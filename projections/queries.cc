@@ -92,7 +92,7 @@ std::optional<json> entity_status(store& s, const std::string& entity, std::opti
         for (const auto offset : offsets) {
             const auto row = row_at(s, txn, offset);
             if (!row || row->occurred_us > *as_of_us) continue;
-            auto decoded = events::decode_record(row->bytes);
+            auto decoded = events::decode_record_lean(row->bytes);
             if (!decoded) continue;
             fold(rec, decoded.value().ev);
             rec.seq = row->seq;

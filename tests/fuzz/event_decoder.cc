@@ -1,4 +1,4 @@
-// Fuzz target: JSON text → event → Kafka record → event.
+// Fuzz target: JSON text → event → Kafka record → event; the lean record decoder against the full one.
 
 #include <cstdint>
 #include <cstdlib>
@@ -18,7 +18,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     static const timestamp now = parse_rfc3339("2026-03-02T12:00:00Z").at;
 
-    (void)decode_record(text);  // any bytes may be in Kafka: never crash on them
+    // Any bytes may be in Kafka: never crash on them, and the projector's lean decoder answers
+    // as the full one does, errors included.
+    const auto full = decode_record(text);
+    const auto lean = decode_record_lean(text);
+    check(full.has_value() == lean.has_value());
+    if (!full) {
+        check(lean.error().code == full.error().code && lean.error().field == full.error().field &&
+              lean.error().message == full.error().message);
+    } else {
+        check(lean.value().ev.env.id == full.value().ev.env.id &&
+              canonicalize(encode_data(lean.value().ev.data)) == canonicalize(encode_data(full.value().ev.data)));
+    }
 
     auto parsed = parse_json(text);
     if (!parsed) return 0;
