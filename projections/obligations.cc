@@ -124,7 +124,8 @@ void sla_engine::apply(const recorded_event& rec, std::int64_t offset, const ent
     };
     // Meets an obligation once: the first meeting event counts.
     auto meet = [&](const std::string& key) {
-        if (auto* o = st.obligation(key); o && !o->met_us) {
+        if (const auto* found = st.find_obligation(key); found && !found->met_us) {
+            auto* o = st.obligation(key);
             o->met_us = at;
             o->met_offset = offset;
         }
@@ -141,11 +142,12 @@ void sla_engine::apply(const recorded_event& rec, std::int64_t offset, const ent
             },
             [&](const incident_recategorized& d) {
                 // The deadline is recomputed from the original report (domain.md 3.3).
-                auto* o = st.obligation(obligation_key(name, "incident_resolution"));
+                const auto key = obligation_key(name, "incident_resolution");
                 const auto reported = entity.time("reported");
-                if (!o || !reported) return;
+                if (!st.find_obligation(key) || !reported) return;
                 const auto due = incident_due(d.category, *reported);
                 if (!due) return;
+                auto* o = st.obligation(key);
                 o->dues.emplace_back(at, *due);
                 o->waived_us.reset();
                 const auto workaround = st.link("workaround:" + name);
@@ -156,9 +158,10 @@ void sla_engine::apply(const recorded_event& rec, std::int64_t offset, const ent
             },
             [&](const incident_workaround&) {
                 st.set_link("workaround:" + name, std::to_string(at));
-                auto* o = st.obligation(obligation_key(name, "incident_resolution"));
+                const auto key = obligation_key(name, "incident_resolution");
+                const auto* o = st.find_obligation(key);
                 if (o && !o->met_us && !o->waived_us && entity.field("category") == "C" && at <= o->final_due()) {
-                    o->waived_us = at;
+                    st.obligation(key)->waived_us = at;
                 }
             },
             [&](const incident_resolved&) {

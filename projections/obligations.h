@@ -53,7 +53,9 @@ class sla_state {
 public:
     virtual ~sla_state() = default;
     [[nodiscard]] virtual std::optional<entity_record> entity(const std::string& key) = 0;
-    /// The obligation stored under `key`, to change in place (its owner writes it back), or null.
+    /// The obligation stored under `key`, to read, or null.
+    [[nodiscard]] virtual const obligation_row* find_obligation(const std::string& key) = 0;
+    /// The same, to change in place: its owner writes it back. Asked for only to change it.
     [[nodiscard]] virtual obligation_row* obligation(const std::string& key) = 0;
     /// Stores (or replaces) an obligation.
     virtual obligation_row& put_obligation(const std::string& key, obligation_row row) = 0;

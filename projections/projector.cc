@@ -26,6 +26,10 @@ public:
     batch_cache(store& s, write_txn& txn) : _s(s), _txn(txn) {}
 
     // ---- sla_state ----
+    const obligation_row* find_obligation(const std::string& key) override {
+        auto& slot = load_obligation(key);
+        return slot.row ? &*slot.row : nullptr;
+    }
     obligation_row* obligation(const std::string& key) override {
         auto& slot = load_obligation(key);
         if (!slot.row) return nullptr;

@@ -36,6 +36,7 @@ struct mem_state final : sla_state {
         const auto it = entities.find(key);
         return it == entities.end() ? std::nullopt : std::optional<entity_record>(it->second);
     }
+    const obligation_row* find_obligation(const std::string& key) override { return obligation(key); }
     obligation_row* obligation(const std::string& key) override {
         const auto it = obligations.find(key);
         return it == obligations.end() ? nullptr : &it->second;
