@@ -15,7 +15,9 @@ void check(const char* call, int rc) {
 
 MDB_val as_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 
-std::optional<std::string_view> get_in(MDB_txn* txn, dbi db, std::string_view key) {
+}  // namespace
+
+std::optional<std::string_view> get(MDB_txn* txn, dbi db, std::string_view key) {
     MDB_val k = as_val(key);
     MDB_val v{};
     const int rc = mdb_get(txn, db.handle, &k, &v);
@@ -25,8 +27,6 @@ std::optional<std::string_view> get_in(MDB_txn* txn, dbi db, std::string_view ke
     check("mdb_get", rc);
     return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
-
-}  // namespace
 
 lmdb_error::lmdb_error(const char* call, int rc)
     : std::runtime_error(fmt::format("{}: {}", call, mdb_strerror(rc))), _rc(rc) {}
@@ -85,7 +85,7 @@ read_txn::~read_txn() {
     }
 }
 read_txn::read_txn(read_txn&& other) noexcept : _txn(std::exchange(other._txn, nullptr)) {}
-std::optional<std::string_view> read_txn::get(dbi db, std::string_view key) const { return get_in(_txn, db, key); }
+std::optional<std::string_view> read_txn::get(dbi db, std::string_view key) const { return projections::get(_txn, db, key); }
 
 write_txn::write_txn(env& e) { check("mdb_txn_begin(write)", mdb_txn_begin(e.get(), nullptr, 0, &_txn)); }
 write_txn::~write_txn() {
@@ -94,7 +94,7 @@ write_txn::~write_txn() {
     }
 }
 write_txn::write_txn(write_txn&& other) noexcept : _txn(std::exchange(other._txn, nullptr)) {}
-std::optional<std::string_view> write_txn::get(dbi db, std::string_view key) const { return get_in(_txn, db, key); }
+std::optional<std::string_view> write_txn::get(dbi db, std::string_view key) const { return projections::get(_txn, db, key); }
 
 void write_txn::put(dbi db, std::string_view key, std::string_view value) {
     MDB_val k = as_val(key);

@@ -72,6 +72,10 @@ private:
     MDB_env* _env = nullptr;
 };
 
+/// The value under `key` in any transaction (read or write), or nullopt; throws lmdb_error on
+/// any other failure. The view is valid until the transaction ends or writes.
+[[nodiscard]] std::optional<std::string_view> get(MDB_txn* txn, dbi db, std::string_view key);
+
 /// A read-only snapshot. Move-only; aborts in the destructor.
 class read_txn {
 public:

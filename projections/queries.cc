@@ -17,10 +17,9 @@ namespace {
 using nlohmann::json;
 
 std::optional<log_row> row_at(store& s, MDB_txn* txn, std::int64_t offset) {
-    const auto key = be64(static_cast<std::uint64_t>(offset));
-    MDB_val k{key.size(), const_cast<char*>(key.data())}, v{};
-    if (mdb_get(txn, s.log.handle, &k, &v) != MDB_SUCCESS) return std::nullopt;
-    return decode<log_row>(std::string_view(static_cast<const char*>(v.mv_data), v.mv_size));
+    const auto v = get(txn, s.log, be64(static_cast<std::uint64_t>(offset)));
+    if (!v) return std::nullopt;
+    return decode<log_row>(*v);
 }
 
 json event_json(store& s, std::int64_t offset, const log_row& row) {

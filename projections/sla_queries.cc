@@ -33,9 +33,9 @@ bool selected(const obligation_filter& f, const obligation_row& o, const obligat
 /// `t_us` (local months), each met by the first report of its kind for that period.
 std::vector<obligation_row> calendar_obligations(store& s, MDB_txn* txn, const calendar& cal, std::int64_t t_us) {
     std::vector<obligation_row> out;
-    MDB_val k{14, const_cast<char*>("first_event_us")}, v{};
-    if (mdb_get(txn, s.meta.handle, &k, &v) != MDB_SUCCESS) return out;
-    const auto first_us = read_time_key(std::string_view(static_cast<const char*>(v.mv_data), v.mv_size));
+    const auto first = get(txn, s.meta, "first_event_us");
+    if (!first) return out;
+    const auto first_us = read_time_key(*first);
     if (first_us > t_us) return out;
     auto month_of = [&](std::int64_t us) {
         const std::chrono::year_month_day d{cal.local_date(events::timestamp(std::chrono::microseconds(us)))};
@@ -46,11 +46,7 @@ std::vector<obligation_row> calendar_obligations(store& s, MDB_txn* txn, const c
         for (const char* kind : {"uptime", "status"}) {
             const std::string period = fmt::format("{:04}-{:02}", static_cast<int>(m.year()), static_cast<unsigned>(m.month()));
             std::optional<report_fact> met;
-            const std::string key = std::string(kind) + '\0' + period;
-            MDB_val rk{key.size(), const_cast<char*>(key.data())}, rv{};
-            if (mdb_get(txn, s.reports.handle, &rk, &rv) == MDB_SUCCESS) {
-                met = decode<report_fact>(std::string_view(static_cast<const char*>(rv.mv_data), rv.mv_size));
-            }
+            if (const auto v = get(txn, s.reports, std::string(kind) + '\0' + period)) met = decode<report_fact>(*v);
             auto o = calendar_obligation(std::string(kind) + "_report", m, met, s.policy(), cal);
             out.push_back(std::move(o));
         }

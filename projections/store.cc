@@ -226,12 +226,7 @@ calendar store::make_calendar(MDB_txn* txn) const {
 
 head store::read_head(MDB_txn* txn) const {
     head h;
-    MDB_val k{}, v{};
-    auto get = [&](std::string_view key) -> std::optional<std::string_view> {
-        k = MDB_val{key.size(), const_cast<char*>(key.data())};
-        if (mdb_get(txn, meta.handle, &k, &v) != MDB_SUCCESS) return std::nullopt;
-        return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
-    };
+    auto get = [&](std::string_view key) { return projections::get(txn, meta, key); };
     if (auto n = get("next_offset")) h.next_offset = static_cast<std::int64_t>(read_be64(*n));
     if (auto c = get("chain"); c && c->size() == 32) std::memcpy(h.chain.data(), c->data(), 32);
     if (auto r = get("records")) h.records = read_be64(*r);
