@@ -476,9 +476,47 @@ std::span<const std::string_view> all_type_names() noexcept { return type_names;
 
 namespace {
 
+/// What both document builders share: the open containers, the depth limit and the errors.
+template <typename Node>
+class checked_builder : public json::json_sax_t {
+public:
+    bool end_object() override { return close(); }
+    bool end_array() override { return close(); }
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                     const nlohmann::detail::exception& e) override {
+        // a syntax error, or out_of_range for a number beyond a double (found by fuzzing)
+        if (_error.empty()) _error = e.what();
+        return false;
+    }
+
+    [[nodiscard]] const std::string& error() const { return _error; }
+
+protected:
+    /// Whether one more container may open: nesting deeper than max_json_depth is refused.
+    bool may_open() {
+        if (_stack.size() < static_cast<std::size_t>(max_json_depth)) return true;
+        return refuse(fmt::format("JSON nested deeper than {} levels.", max_json_depth));
+    }
+    bool refuse_duplicate(const std::string& key) {
+        return refuse(fmt::format("duplicate key \"{}\" in a JSON object.", key));
+    }
+    bool close() {
+        _stack.pop_back();
+        return true;
+    }
+    bool refuse(std::string why) {
+        _error = std::move(why);
+        return false;
+    }
+
+    std::vector<Node*> _stack;  ///< the open containers, innermost last
+    Node* _slot = nullptr;      ///< the member whose key came last
+    std::string _error;
+};
+
 /// Builds the document from nlohmann's SAX events, as its own DOM parser does, and refuses a
 /// duplicate key (one lookup in the object being built) or nesting deeper than max_json_depth.
-class checked_dom_builder final : public json::json_sax_t {
+class checked_dom_builder final : public checked_builder<json> {
 public:
     explicit checked_dom_builder(json& root) : _root(root) {}
 
@@ -499,21 +537,11 @@ public:
             return true;
         }
         auto [it, inserted] = object.try_emplace(std::move(k));
-        if (!inserted) return refuse(fmt::format("duplicate key \"{}\" in a JSON object.", it->first));
+        if (!inserted) return refuse_duplicate(it->first);
         _slot = &it->second;
         return true;
     }
-    bool end_object() override { return close(); }
     bool start_array(std::size_t /*elements*/) override { return open(json::value_t::array); }
-    bool end_array() override { return close(); }
-    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
-                     const nlohmann::detail::exception& e) override {
-        // a syntax error, or out_of_range for a number beyond a double (found by fuzzing)
-        if (_error.empty()) _error = e.what();
-        return false;
-    }
-
-    [[nodiscard]] const std::string& error() const { return _error; }
 
 private:
     template <class V>
@@ -537,30 +565,17 @@ private:
         return true;
     }
     bool open(json::value_t kind) {
-        if (_stack.size() >= static_cast<std::size_t>(max_json_depth)) {
-            return refuse(fmt::format("JSON nested deeper than {} levels.", max_json_depth));
-        }
+        if (!may_open()) return false;
         _stack.push_back(place(json(kind)));
         return true;
     }
-    bool close() {
-        _stack.pop_back();
-        return true;
-    }
-    bool refuse(std::string why) {
-        _error = std::move(why);
-        return false;
-    }
 
     json& _root;
-    std::vector<json*> _stack;
-    json* _slot = nullptr;
-    std::string _error;
 };
 
 /// Builds a lite_value from nlohmann's SAX events, with the checks of checked_dom_builder and
 /// the same messages.
-class lite_builder final : public json::json_sax_t {
+class lite_builder final : public checked_builder<lite_value> {
 public:
     explicit lite_builder(lite_value& root) : _root(root) {}
 
@@ -586,20 +601,11 @@ public:
             return true;
         }
         const auto it = std::lower_bound(m.begin(), m.end(), k, [](const lite_member& a, const std::string& b) { return a.key < b; });
-        if (it != m.end() && it->key == k) return refuse(fmt::format("duplicate key \"{}\" in a JSON object.", k));
+        if (it != m.end() && it->key == k) return refuse_duplicate(k);
         _slot = &m.insert(it, lite_member{std::move(k), {}})->value;
         return true;
     }
-    bool end_object() override { return close(); }
     bool start_array(std::size_t /*elements*/) override { return open(json::value_t::array); }
-    bool end_array() override { return close(); }
-    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
-                     const nlohmann::detail::exception& e) override {
-        if (_error.empty()) _error = e.what();
-        return false;
-    }
-
-    [[nodiscard]] const std::string& error() const { return _error; }
 
 private:
     // The value the next SAX event is about: the root, the next element of the open array, or
@@ -616,27 +622,14 @@ private:
         return true;
     }
     bool open(json::value_t kind) {
-        if (_stack.size() >= static_cast<std::size_t>(max_json_depth)) {
-            return refuse(fmt::format("JSON nested deeper than {} levels.", max_json_depth));
-        }
+        if (!may_open()) return false;
         auto* opened = add(kind);
         if (kind == json::value_t::object) opened->members.reserve(12);  // a record's envelope: 9 or 10
         _stack.push_back(opened);
         return true;
     }
-    bool close() {
-        _stack.pop_back();
-        return true;
-    }
-    bool refuse(std::string why) {
-        _error = std::move(why);
-        return false;
-    }
 
     lite_value& _root;
-    std::vector<lite_value*> _stack;
-    lite_value* _slot = nullptr;
-    std::string _error;
 };
 
 /// parse_json() into a lite_value: the same document accepted, the same errors.
