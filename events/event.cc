@@ -728,9 +728,13 @@ result<event> decode_fields(const J& posted, std::optional<timestamp> now) {
     return ev;
 }
 
-void remove_member(json& object, const std::string& name) { object.erase(name); }
-void remove_member(lite_value& object, const std::string& name) {
-    std::erase_if(object.members, [&](const lite_member& m) { return m.key == name; });
+// The ledger's own fields of a record, which are not part of the event posted.
+void remove_ledger_fields(json& record) {
+    record.erase("producer");
+    record.erase("recorded_at");
+}
+void remove_ledger_fields(lite_value& record) {
+    std::erase_if(record.members, [](const lite_member& m) { return m.key == "producer" || m.key == "recorded_at"; });
 }
 
 // decode_record() on either document: the ledger's two fields, then the event without them.
@@ -747,8 +751,7 @@ result<recorded_event> decode_recorded(J& parsed) {
         return make_error(errc::invalid_value, "recorded_at", "recorded_at is not an RFC 3339 time.");
     }
     out.recorded = recorded.at;
-    remove_member(parsed, "producer");
-    remove_member(parsed, "recorded_at");
+    remove_ledger_fields(parsed);
     out.ev = LEDGER_TRY_VALUE(decode_fields(parsed, std::nullopt));
     return out;
 }
@@ -791,8 +794,7 @@ result<recorded_event> decode_record_lean(std::string_view bytes) {
     if (out.ev.env.signature) {
         // Checking the signature needs the document: parsed again, the rare time it is there.
         auto document = LEDGER_TRY_VALUE(parse_json(bytes));
-        document.erase("producer");
-        document.erase("recorded_at");
+        remove_ledger_fields(document);
         out.ev.posted = std::move(document);
     }
     return out;
