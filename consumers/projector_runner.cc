@@ -198,8 +198,7 @@ void projector_runner::loop(std::stop_token stop) {
         const auto count = batch->records.size();
         const double ms = batch->ms;
         batch.reset();  // the batch's memory is freed here, not on the writer's thread
-        if (!applied) {
-            writer_failed = true;  // the batches queued behind it are not applied
+        if (!applied) {  // the writer skips the batches queued behind it (writer_failed)
             set_stalled(applied.error().message);
             return false;
         }
