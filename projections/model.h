@@ -243,8 +243,10 @@ inline codec_streams& streams() {
 template <typename T>
 [[nodiscard]] std::string encode(const T& value) {
     auto& s = detail::streams();
+    // Sized as the last value of this type was, so that appending seldom reallocates.
+    thread_local std::size_t expected = 128;
     std::string out;
-    out.reserve(128);
+    out.reserve(expected);
     s.sink.out = &out;
     s.out.clear();
     {
@@ -252,6 +254,7 @@ template <typename T>
         archive(value);
     }
     s.sink.out = nullptr;
+    expected = out.size() + out.size() / 8;
     return out;
 }
 
