@@ -93,19 +93,27 @@ write_txn::~write_txn() {
         mdb_txn_abort(_txn);
     }
 }
-write_txn::write_txn(write_txn&& other) noexcept : _txn(std::exchange(other._txn, nullptr)) {}
+write_txn::write_txn(write_txn&& other) noexcept
+    : _txn(std::exchange(other._txn, nullptr)), _cursors(std::move(other._cursors)) {}
+
+MDB_cursor* write_txn::cursor_for(dbi db) {
+    if (db.handle >= _cursors.size()) _cursors.resize(db.handle + 1, nullptr);
+    MDB_cursor*& c = _cursors[db.handle];
+    if (c == nullptr) check("mdb_cursor_open", mdb_cursor_open(_txn, db.handle, &c));
+    return c;
+}
 std::optional<std::string_view> write_txn::get(dbi db, std::string_view key) const { return projections::get(_txn, db, key); }
 
 void write_txn::put(dbi db, std::string_view key, std::string_view value) {
     MDB_val k = as_val(key);
     MDB_val v = as_val(value);
-    check("mdb_put", mdb_put(_txn, db.handle, &k, &v, 0));
+    check("mdb_cursor_put", mdb_cursor_put(cursor_for(db), &k, &v, 0));
 }
 
 std::optional<std::string_view> write_txn::put_new(dbi db, std::string_view key, std::string_view value) {
     MDB_val k = as_val(key);
     MDB_val v = as_val(value);
-    const int rc = mdb_put(_txn, db.handle, &k, &v, MDB_NOOVERWRITE);
+    const int rc = mdb_cursor_put(cursor_for(db), &k, &v, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
     check("mdb_put(no overwrite)", rc);
     return std::nullopt;
@@ -114,7 +122,7 @@ std::optional<std::string_view> write_txn::put_new(dbi db, std::string_view key,
 void write_txn::append(dbi db, std::string_view key, std::string_view value) {
     MDB_val k = as_val(key);
     MDB_val v = as_val(value);
-    check("mdb_put(append)", mdb_put(_txn, db.handle, &k, &v, MDB_APPEND));
+    check("mdb_cursor_put(append)", mdb_cursor_put(cursor_for(db), &k, &v, MDB_APPEND));
 }
 
 bool write_txn::del(dbi db, std::string_view key) {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <lmdb.h>
 
@@ -117,7 +118,12 @@ public:
     [[nodiscard]] MDB_txn* get() const noexcept { return _txn; }
 
 private:
+    /// One cursor per database for the puts, kept for the transaction (which closes them): a
+    /// cursor already on the page where the next key goes skips the search from the root.
+    MDB_cursor* cursor_for(dbi db);
+
     MDB_txn* _txn = nullptr;
+    std::vector<MDB_cursor*> _cursors;
 };
 
 /// A cursor over one database, inside a read or write transaction (which must outlive it).

@@ -1,5 +1,6 @@
 #include "projections/projector.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <unordered_map>
@@ -77,9 +78,14 @@ public:
     std::vector<grant> grants_of(const std::string& actor) override { return load_grants(actor).value.items; }
 
     void flush() {
+        // In key order: the cursor moves forward from page to page instead of searching from the root.
+        std::vector<std::pair<const std::string*, const entity_slot*>> dirty;
+        dirty.reserve(_entities.size());
         for (const auto& [key, slot] : _entities) {
-            if (slot.dirty) _txn.put(_s.entities, key, encode(*slot.record));
+            if (slot.dirty) dirty.emplace_back(&key, &slot);
         }
+        std::sort(dirty.begin(), dirty.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+        for (const auto& [key, slot] : dirty) _txn.put(_s.entities, *key, encode(*slot->record));
         for (const auto& [actor, slot] : _grants) {
             if (slot.dirty) _txn.put(_s.grants, actor, encode(slot.value));
         }
