@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "events/canonical_json.h"
 #include "events/ed25519.h"
@@ -646,6 +647,92 @@ std::optional<error> sax_parse_into(std::string_view input, Document& root) {
     return std::nullopt;
 }
 
+/// simdjson's document into a lite_value, for the records that are plainly valid: true when
+/// it parsed `input` and its document is one nlohmann would build the same. Anything else —
+/// a syntax error, a duplicate key, deep nesting, a number nlohmann reads otherwise (-0, one
+/// beyond 64 bits) — is false, and the caller parses again with nlohmann, whose document and
+/// errors are the reference. Stricter here than there costs only time; laxer never happens.
+class simd_converter {
+public:
+    bool parse(std::string_view input, lite_value& root) {
+        simdjson::dom::element doc;
+        if (_parser.parse(input.data(), input.size(), true).get(doc) != simdjson::SUCCESS) return false;
+        return convert(doc, root, 0);
+    }
+
+private:
+    static bool convert(simdjson::dom::element e, lite_value& out, int open) {
+        using simdjson::dom::element_type;
+        switch (e.type()) {
+            case element_type::OBJECT: {
+                if (open >= max_json_depth) return false;
+                out.kind = json::value_t::object;
+                simdjson::dom::object object;
+                if (e.get_object().get(object) != simdjson::SUCCESS) return false;
+                out.members.reserve(object.size());
+                for (const auto field : object) {
+                    auto& m = out.members;
+                    lite_value* slot = nullptr;
+                    // In order, as every ledger record is: appended at once; else placed sorted.
+                    if (m.empty() || std::string_view(m.back().key) < field.key) {
+                        slot = &m.emplace_back(lite_member{std::string(field.key), {}}).value;
+                    } else {
+                        const auto it = std::lower_bound(
+                            m.begin(), m.end(), field.key,
+                            [](const lite_member& a, std::string_view b) { return std::string_view(a.key) < b; });
+                        if (it != m.end() && it->key == field.key) return false;  // duplicate: nlohmann says so
+                        slot = &m.insert(it, lite_member{std::string(field.key), {}})->value;
+                    }
+                    if (!convert(field.value, *slot, open + 1)) return false;
+                }
+                return true;
+            }
+            case element_type::ARRAY: {
+                if (open >= max_json_depth) return false;
+                out.kind = json::value_t::array;
+                simdjson::dom::array array;
+                if (e.get_array().get(array) != simdjson::SUCCESS) return false;
+                for (const auto item : array) {
+                    if (!convert(item, out.elements.emplace_back(), open + 1)) return false;
+                }
+                return true;
+            }
+            case element_type::STRING:
+                out.kind = json::value_t::string;
+                out.text.assign(e.get_string().value_unsafe());
+                return true;
+            case element_type::INT64: {
+                const auto v = e.get_int64().value_unsafe();
+                // nlohmann reads a non-negative integer as unsigned, a negative one as signed
+                out.kind = v < 0 ? json::value_t::number_integer : json::value_t::number_unsigned;
+                out.number = static_cast<double>(v);
+                return true;
+            }
+            case element_type::UINT64:
+                out.kind = json::value_t::number_unsigned;
+                out.number = static_cast<double>(e.get_uint64().value_unsafe());
+                return true;
+            case element_type::DOUBLE: {
+                const double v = e.get_double().value_unsafe();
+                if (v == 0 && std::signbit(v)) return false;  // "-0": nlohmann reads an integer 0
+                out.kind = json::value_t::number_float;
+                out.number = v;
+                return true;
+            }
+            case element_type::BOOL:
+                out.kind = json::value_t::boolean;
+                out.boolean = e.get_bool().value_unsafe();
+                return true;
+            case element_type::NULL_VALUE:
+                out.kind = json::value_t::null;
+                return true;
+        }
+        return false;
+    }
+
+    simdjson::dom::parser _parser;
+};
+
 }  // namespace
 
 result<json> parse_json(std::string_view input) {
@@ -789,7 +876,13 @@ result<recorded_event> decode_record_lean(std::string_view bytes) {
     parsed.kind = json::value_t::null;
     parsed.members.clear();
     parsed.elements.clear();
-    if (auto e = sax_parse_into<lite_builder>(bytes, parsed)) return *e;
+    thread_local simd_converter simd;
+    if (!simd.parse(bytes, parsed)) {
+        parsed.kind = json::value_t::null;
+        parsed.members.clear();
+        parsed.elements.clear();
+        if (auto e = sax_parse_into<lite_builder>(bytes, parsed)) return *e;
+    }
     auto out = LEDGER_TRY_VALUE(decode_recorded(parsed));
     if (out.ev.env.signature) {
         // Checking the signature needs the document: parsed again, the rare time it is there.

@@ -118,3 +118,47 @@ TEST_CASE("decode_record_lean refuses what decode_record refuses, with the same 
     }
     CHECK(refused > 1000);  // the table above is mostly bad records
 }
+
+TEST_CASE("decode_record_lean's fast parse (simdjson) accepts only the documents nlohmann accepts, read the same") {
+    // Texts on which the two parsers could differ, put where a value goes in a golden record: in
+    // place of a field, and as an extra one. Where simdjson declines, nlohmann parses again; the
+    // answer (event, or code, field and message) must be decode_record's every time.
+    const std::vector<std::string> values{
+        "-0", "-0.0", "0e0", "-0e-5", "1E400", "-1e400", "1e-400", "18446744073709551615", "18446744073709551616",
+        "-9223372036854775808", "-9223372036854775809", "9223372036854775807", "9223372036854775808",
+        "1.7976931348623157e308", "4.9e-324", "0.1", "123456789012345678901234567890", "01", "1.", ".5", "+1",
+        "NaN", "Infinity", "-", "1e", "[]", "{}", "[1,]", "{\"a\":1,}", "null", "true", "false", "nul",
+        "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\udc00\"", "\"\\ud83d\\ude00\"", "\"\\uD800\\u0041\"", "\"a\\u0000b\"",
+        "\"\\u00e6\\u00f8\\u00e5\"", "\"æøå\"", std::string("\"a\x01") + "b\"", "\"a\tb\"", "\"\xff\"", "\"\xc0\xaf\"",
+        "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\\x\"", "\"\\/\"", "\"a", "/*c*/1", "1 ", "\t\r\n1",
+        std::string(31, '[') + std::string(31, ']'), std::string(32, '[') + std::string(32, ']'),
+        "{\"a\":1,\"a\":1}", "{\"b\":1,\"a\":{\"x\":1,\"x\":2}}", "{\"\\u0061\":1,\"a\":2}", "{\"z\":1,\"a\":2,\"m\":3}"};
+    std::size_t checked = 0;
+    std::size_t events = 0;
+    for (const auto& bytes : golden_records()) {
+        for (const auto& v : values) {
+            // the value of the record's first field, of its last, and a new field at the end
+            const auto first_colon = bytes.find(':');
+            const auto first_end = bytes.find(",\"", first_colon);
+            std::vector<std::string> texts{
+                bytes.substr(0, first_colon + 1) + v + bytes.substr(first_end),
+                bytes.substr(0, bytes.rfind(':') + 1) + v + "}",
+                bytes.substr(0, bytes.size() - 1) + ",\"zz\":" + v + "}",
+                "\xef\xbb\xbf" + bytes,  // a byte order mark, which nlohmann skips
+                bytes + "\n",
+            };
+            for (const auto& t : texts) {
+                events += same_answer(t) ? 1 : 0;
+                ++checked;
+            }
+        }
+    }
+    CHECK(checked > 2000);
+    CHECK(events > 0);  // some are events (the byte order mark, the trailing newline)
+    // Nesting at the limit and past it, inside a record.
+    const auto record = golden_records().front();
+    for (int depth : {30, 31, 32, 33, 40}) {
+        same_answer(record.substr(0, record.size() - 1) + ",\"zz\":" + std::string(static_cast<std::size_t>(depth), '[') +
+                    std::string(static_cast<std::size_t>(depth), ']') + "}");
+    }
+}
