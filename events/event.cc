@@ -873,14 +873,15 @@ result<recorded_event> decode_record(std::string_view bytes) {
 result<recorded_event> decode_record_lean(std::string_view bytes) {
     // One document per thread, emptied for each record: its members keep their memory.
     thread_local lite_value parsed;
-    parsed.kind = json::value_t::null;
-    parsed.members.clear();
-    parsed.elements.clear();
-    thread_local simd_converter simd;
-    if (!simd.parse(bytes, parsed)) {
+    auto empty = [] {
         parsed.kind = json::value_t::null;
         parsed.members.clear();
         parsed.elements.clear();
+    };
+    empty();
+    thread_local simd_converter simd;
+    if (!simd.parse(bytes, parsed)) {
+        empty();  // whatever simdjson's document left; nlohmann's is the reference
         if (auto e = sax_parse_into<lite_builder>(bytes, parsed)) return *e;
     }
     auto out = LEDGER_TRY_VALUE(decode_recorded(parsed));
