@@ -1,21 +1,17 @@
 #pragma once
-// What the read models store, encoded with cereal (binary archive, each class versioned), and
-// the byte layout of their keys. LMDB orders keys bytewise, so numbers in keys are big endian
-// and signed times have their sign bit flipped.
+// What the read models store, encoded with cereal (compact_archive.h: cereal's binary layout with
+// variable-length integers; each class versioned), and the byte layout of their keys. LMDB orders
+// keys bytewise, so numbers in keys are big endian and signed times have their sign bit flipped.
 
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
-#include <istream>
-#include <ostream>
-#include <streambuf>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <cereal/archives/binary.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/optional.hpp>
 #include <cereal/types/set.hpp>
@@ -23,10 +19,12 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "compact_archive.h"
+
 namespace ledger::projections {
 
 /// The read models' format. A data directory written by another format is refused.
-inline constexpr std::uint32_t format_version = 2;
+inline constexpr std::uint32_t format_version = 3;
 
 /// What one offset of the log holds.
 enum class record_kind : std::uint8_t {
@@ -203,57 +201,16 @@ struct report_fact {
     }
 };
 
-namespace detail {
-/// Appends what cereal writes to a string, without an ostringstream per value.
-class string_sink final : public std::streambuf {
-public:
-    std::string* out = nullptr;
-
-protected:
-    std::streamsize xsputn(const char* s, std::streamsize n) override {
-        out->append(s, static_cast<std::size_t>(n));
-        return n;
-    }
-    int_type overflow(int_type c) override {
-        if (!traits_type::eq_int_type(c, traits_type::eof())) out->push_back(traits_type::to_char_type(c));
-        return traits_type::not_eof(c);
-    }
-};
-/// Reads bytes in place (LMDB's own pages), without copying them into an istringstream.
-class view_source final : public std::streambuf {
-public:
-    void reset(std::string_view bytes) {
-        char* p = const_cast<char*>(bytes.data());  // the get area is only read
-        setg(p, p, p + bytes.size());
-    }
-};
-/// One stream per thread: constructing a stream (locale, ios_base) costs more than a small value.
-struct codec_streams {
-    string_sink sink;
-    std::ostream out{&sink};
-    view_source source;
-    std::istream in{&source};
-};
-inline codec_streams& streams() {
-    thread_local codec_streams s;
-    return s;
-}
-}  // namespace detail
-
 template <typename T>
 [[nodiscard]] std::string encode(const T& value) {
-    auto& s = detail::streams();
     // Sized as the last value of this type was, so that appending seldom reallocates.
     thread_local std::size_t expected = 128;
     std::string out;
     out.reserve(expected);
-    s.sink.out = &out;
-    s.out.clear();
     {
-        cereal::BinaryOutputArchive archive(s.out);
+        compact_output_archive archive(out);
         archive(value);
     }
-    s.sink.out = nullptr;
     expected = out.size() + out.size() / 8;
     return out;
 }
@@ -261,13 +218,12 @@ template <typename T>
 /// Throws cereal::Exception on bytes that are not a T.
 template <typename T>
 [[nodiscard]] T decode(std::string_view bytes) {
-    auto& s = detail::streams();
-    s.source.reset(bytes);
-    s.in.clear();
-    cereal::BinaryInputArchive archive(s.in);
+    compact_input_archive archive(bytes);
     T value;
     archive(value);
-    s.source.reset({});
+    if (archive.remaining() != 0) {
+        throw cereal::Exception(std::to_string(archive.remaining()) + " bytes are left after the value");
+    }
     return value;
 }
 
