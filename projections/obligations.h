@@ -52,7 +52,8 @@ struct obligation_view {
 class sla_state {
 public:
     virtual ~sla_state() = default;
-    [[nodiscard]] virtual std::optional<entity_record> entity(const std::string& key) = 0;
+    /// The entity, or null; valid until the batch ends.
+    [[nodiscard]] virtual const entity_record* entity(const std::string& key) = 0;
     /// The obligation stored under `key`, to read, or null.
     [[nodiscard]] virtual const obligation_row* find_obligation(const std::string& key) = 0;
     /// The same, to change in place: its owner writes it back. Asked for only to change it.

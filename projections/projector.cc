@@ -68,14 +68,17 @@ public:
         slot.dirty = true;
         return *slot.record;
     }
-    std::optional<entity_record> entity(const std::string& key) override { return load_entity(key).record; }
+    const entity_record* entity(const std::string& key) override {
+        const auto& slot = load_entity(key);  // a node of an unordered_map: it stays where it is
+        return slot.record ? &*slot.record : nullptr;
+    }
 
     grants& grants_for_update(const std::string& actor) {
         auto& slot = load_grants(actor);
         slot.dirty = true;
         return slot.value;
     }
-    std::vector<grant> grants_of(const std::string& actor) override { return load_grants(actor).value.items; }
+    const std::vector<grant>& grants_of(const std::string& actor) override { return load_grants(actor).value.items; }
 
     void flush() {
         // In key order: the cursor moves forward from page to page instead of searching from the root.

@@ -353,7 +353,7 @@ std::vector<raised> judge(const recorded_event& rec, const entity_record& before
     }
     if (std::holds_alternative<route_activated>(ev.data) && before.field("transport") == "webservice") {
         const auto agreement = before.field("agreement");
-        const auto a = agreement ? look.entity("agreement/" + *agreement) : std::nullopt;
+        const auto* a = agreement ? look.entity("agreement/" + *agreement) : nullptr;
         if (!a || a->state != "approved") {
             raise("route_without_agreement",
                   agreement ? fmt::format("webservice route {} activated while agreement {} was {}", ev.env.entity,

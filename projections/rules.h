@@ -24,8 +24,9 @@ void fold(entity_record& rec, const events::event& ev);
 class lookup {
 public:
     virtual ~lookup() = default;
-    [[nodiscard]] virtual std::optional<entity_record> entity(const std::string& entity) = 0;
-    [[nodiscard]] virtual std::vector<grant> grants_of(const std::string& actor) = 0;
+    /// The entity as the batch has it so far, or null; valid until the batch ends.
+    [[nodiscard]] virtual const entity_record* entity(const std::string& entity) = 0;
+    [[nodiscard]] virtual const std::vector<grant>& grants_of(const std::string& actor) = 0;
 };
 
 struct raised {

@@ -32,9 +32,9 @@ struct mem_state final : sla_state {
     std::map<std::string, std::string> links;
     std::map<std::string, report_fact> reports;
 
-    std::optional<entity_record> entity(const std::string& key) override {
+    const entity_record* entity(const std::string& key) override {
         const auto it = entities.find(key);
-        return it == entities.end() ? std::nullopt : std::optional<entity_record>(it->second);
+        return it == entities.end() ? nullptr : &it->second;
     }
     const obligation_row* find_obligation(const std::string& key) override { return obligation(key); }
     obligation_row* obligation(const std::string& key) override {
