@@ -258,6 +258,26 @@ template <typename T>
     return out;
 }
 
+// ---- trails by actor and by system ----
+// The offsets of one actor (or system) in a block of 256 offsets are kept under one key:
+// `name \0 block(8)` -> one byte per offset, its low 8 bits, ascending. Blocks are fixed by the
+// offsets alone, so the bytes do not depend on how the log was cut into batches; a batch adds
+// to each block it touches once, instead of a put per event.
+inline constexpr unsigned trail_block_bits = 8;
+
+[[nodiscard]] inline std::string trail_block_key(std::string_view name, std::int64_t offset) {
+    return prefixed(name, static_cast<std::uint64_t>(offset) >> trail_block_bits);
+}
+[[nodiscard]] inline char trail_block_byte(std::int64_t offset) {
+    return static_cast<char>(static_cast<std::uint64_t>(offset) & ((1u << trail_block_bits) - 1));
+}
+/// The offsets a block holds, given its key's last 8 bytes and its value.
+template <typename F>
+void for_each_trail_offset(std::string_view key, std::string_view value, F&& f) {
+    const std::uint64_t base = read_be64(key.substr(key.size() - 8)) << trail_block_bits;
+    for (const char b : value) f(static_cast<std::int64_t>(base | static_cast<unsigned char>(b)));
+}
+
 }  // namespace ledger::projections
 
 CEREAL_CLASS_VERSION(ledger::projections::log_row, 1)

@@ -230,6 +230,17 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             head h = _store.read_head(txn.get());
             bool first_event_known = txn.get(_store.meta, "first_event_us").has_value();
             batch_cache cache(_store, txn);
+            // The trails by actor and by system, in blocks (model.h): what this batch adds to each.
+            std::map<std::string, std::string> actor_blocks, system_blocks;
+            auto add_blocks = [&](dbi db, const std::map<std::string, std::string>& blocks) {
+                std::string value;
+                for (const auto& [key, added] : blocks) {
+                    value.clear();
+                    if (auto stored = txn.get(db, key)) value.assign(*stored);
+                    value += added;
+                    txn.put(db, key, value);
+                }
+            };
             auto sign_checkpoint = [&](const head& at) {
                 checkpoint_row cp;
                 cp.offset = at.next_offset - 1;
@@ -298,9 +309,9 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         row.entity = ev.env.entity;
                         row.seq = entity.seq;
                         txn.put(_store.entity_trail, prefixed(ev.env.entity, entity.seq), offset_key);
-                        txn.put(_store.actor_trail, prefixed(ev.env.actor, static_cast<std::uint64_t>(raw.offset)), {});
-                        txn.put(_store.system_trail, prefixed(ev.env.system, static_cast<std::uint64_t>(raw.offset)),
-                                {});
+                        actor_blocks[trail_block_key(ev.env.actor, raw.offset)].push_back(trail_block_byte(raw.offset));
+                        system_blocks[trail_block_key(ev.env.system, raw.offset)].push_back(
+                            trail_block_byte(raw.offset));
                         txn.put(_store.time_index, time_key(row.occurred_us) + offset_key, {});
                         std::uint64_t i = 0;
                         for (const auto& r : raised) {
@@ -323,6 +334,8 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                 std::chrono::steady_clock::now() - _last_checkpoint >= _options.checkpoint_interval) {
                 sign_checkpoint(h);
             }
+            add_blocks(_store.actor_trail, actor_blocks);
+            add_blocks(_store.system_trail, system_blocks);
             cache.flush();
             _store.write_head(txn, h);
             txn.commit();

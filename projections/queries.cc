@@ -59,8 +59,10 @@ json trail_by_offsets(store& s, MDB_txn* txn, dbi index, const std::string& name
     const std::string prefix = name + '\0';
     cursor c(txn, index);
     for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
-        const auto offset = static_cast<std::int64_t>(read_be64(c.key().substr(prefix.size())));
-        if (auto row = row_at(s, txn, offset)) events.push_back(event_json(s, offset, *row));
+        if (c.key().size() != prefix.size() + 8) continue;
+        for_each_trail_offset(c.key(), c.value(), [&](std::int64_t offset) {
+            if (auto row = row_at(s, txn, offset)) events.push_back(event_json(s, offset, *row));
+        });
     }
     return json{{"events", std::move(events)}};
 }

@@ -8,8 +8,8 @@
 //   ids           event id                        -> offset(8)   applied ids: duplicates apply once
 //   entities      "<kind>/<id>"                   -> entity_record
 //   entity_trail  entity \0 seq(8)                -> offset(8)
-//   actor_trail   actor \0 offset(8)              -> ""
-//   system_trail  system \0 offset(8)             -> ""
+//   actor_trail   actor \0 block(8)               -> low bytes of its offsets in the block (model.h)
+//   system_trail  system \0 block(8)              -> the same
 //   time_index    occurred(8, sign flipped) offset(8) -> ""
 //   findings      offset(8) index(8)              -> finding_row
 //   grants        actor                           -> grants

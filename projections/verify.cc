@@ -24,7 +24,19 @@ std::int64_t offset_of(const std::string& db, std::string_view key, std::string_
     if (db == "ids" || db == "entity_trail") {  // the value is the offset
         return static_cast<std::int64_t>(read_be64(!rebuilt_value.empty() ? rebuilt_value : live_value));
     }
-    if ((db == "actor_trail" || db == "system_trail" || db == "time_index") && key.size() >= 8) {
+    if ((db == "actor_trail" || db == "system_trail") && key.size() >= 8) {
+        // A block of offsets: the first that one side has and the other has not.
+        std::vector<std::int64_t> live, rebuilt;
+        for_each_trail_offset(key, live_value, [&](std::int64_t o) { live.push_back(o); });
+        for_each_trail_offset(key, rebuilt_value, [&](std::int64_t o) { rebuilt.push_back(o); });
+        std::size_t i = 0;
+        while (i < live.size() && i < rebuilt.size() && live[i] == rebuilt[i]) ++i;
+        if (i < live.size() && i < rebuilt.size()) return std::min(live[i], rebuilt[i]);
+        if (i < live.size()) return live[i];
+        if (i < rebuilt.size()) return rebuilt[i];
+        return static_cast<std::int64_t>(read_be64(key.substr(key.size() - 8)) << trail_block_bits);
+    }
+    if (db == "time_index" && key.size() >= 8) {
         return static_cast<std::int64_t>(read_be64(key.substr(key.size() - 8)));
     }
     try {

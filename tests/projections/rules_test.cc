@@ -544,6 +544,57 @@ TEST_CASE("the chain of section 4, and equal rebuilds give equal digests") {
     }
 }
 
+TEST_CASE("trails by actor and by system span blocks of offsets whatever the batches") {
+    // 700 events over offsets 0..699: blocks 0, 1 and 2 of the trails (256 offsets each).
+    const char* actors[] = {"ola", "kari", "hans"};
+    const char* systems[] = {"AGRESSO", "ELMA"};
+    std::vector<std::string> records;
+    std::map<std::string, std::vector<std::int64_t>> by_actor, by_system;
+    for (int i = 0; i < 700; ++i) {
+        const std::string actor = actors[(i * 7 / 3) % 3];
+        const std::string system = systems[(i / 5) % 2];
+        json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
+                {"type", "change.requested"},
+                {"entity", fmt::format("change/T{}", i)},
+                {"system", system},
+                {"actor", actor},
+                {"occurred_at", "2026-03-02T08:00:00+01:00"},
+                {"data", {{"title", "t"}, {"category", "patch"}, {"description", "d"}}}};
+        records.push_back(events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
+        by_actor[actor].push_back(i);
+        by_system[system].push_back(i);
+    }
+    ledger_fixture one(false);  // a record per batch
+    for (const auto& r : records) one.raw(r);
+    ledger_fixture many(false);  // batches of 1, 37, 300, 255 and the rest
+    std::size_t at = 0;
+    for (const std::size_t n : {std::size_t{1}, std::size_t{37}, std::size_t{300}, std::size_t{255}, records.size()}) {
+        std::vector<raw_record> batch;
+        for (; batch.size() < n && at < records.size(); ++at) {
+            batch.push_back(raw_record{static_cast<std::int64_t>(at), records[at]});
+        }
+        REQUIRE(many.p->apply(batch));
+    }
+    CHECK(digest(*one.s) == digest(*many.s));
+    auto offsets = [](const json& trail) {
+        std::vector<std::int64_t> out;
+        for (const auto& e : trail["events"]) out.push_back(e["offset"].get<std::int64_t>());
+        return out;
+    };
+    for (auto* f : {&one, &many}) {
+        for (const auto& [actor, expected] : by_actor) {
+            CAPTURE(actor);
+            CHECK(offsets(actor_trail(*f->s, actor)) == expected);
+        }
+        for (const auto& [system, expected] : by_system) {
+            CAPTURE(system);
+            CHECK(offsets(system_trail(*f->s, system)) == expected);
+        }
+        CHECK(actor_trail(*f->s, "ol")["events"].empty());  // a prefix of a name is not the name
+        CHECK(actor_trail(*f->s, "nobody")["events"].empty());
+    }
+}
+
 TEST_CASE("a second projector on the same directory is refused") {
     ledger_fixture l(false);
     auto second = store::open(l.dir.path, "ledger.test", true);
