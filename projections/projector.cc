@@ -267,10 +267,14 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                     break;
                 }
                 const auto chain = events::chain_hash(h.chain, raw.content, raw.offset);
-                log_row row;
+                auto digest_view = [](const events::sha256_digest& d) {
+                    return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
+                };
+                log_row_view row;  // borrows from raw, chain and duplicate_problem until encoded below
+                std::string duplicate_problem;
                 row.bytes = raw.payload;
-                row.content_hash = events::as_bytes(raw.content);
-                row.chain_hash = events::as_bytes(chain);
+                row.content_hash = digest_view(raw.content);
+                row.chain_hash = digest_view(chain);
                 const std::string offset_key = be64(static_cast<std::uint64_t>(raw.offset));
 
                 if (!raw.event) {
@@ -288,7 +292,9 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                     row.recorded_us = micros(rec.recorded);
                     if (auto first = txn.put_new(_store.ids, ev.env.id, offset_key)) {
                         row.kind = record_kind::duplicate;
-                        row.problem = fmt::format("event {} was applied at offset {}", ev.env.id, read_be64(*first));
+                        duplicate_problem =
+                            fmt::format("event {} was applied at offset {}", ev.env.id, read_be64(*first));
+                        row.problem = duplicate_problem;
                     } else {
                         entity_record& entity = cache.entity_for_update(ev.env.entity);
                         const auto raised = judge(rec, entity, cache);
