@@ -18,10 +18,12 @@ using sha256_digest = std::array<std::uint8_t, 32>;
 [[nodiscard]] inline std::string to_hex(std::string_view bytes) {
     return to_hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
 }
-/// A digest's 32 bytes as a string, as the read models store it.
-[[nodiscard]] inline std::string as_bytes(const sha256_digest& d) {
-    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+/// A digest's 32 bytes, viewed as characters (valid while `d` lives).
+[[nodiscard]] inline std::string_view bytes_view(const sha256_digest& d) {
+    return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
+/// A digest's 32 bytes as a string, as the read models store it.
+[[nodiscard]] inline std::string as_bytes(const sha256_digest& d) { return std::string(bytes_view(d)); }
 /// Parses 64 hex digits (either case); false if malformed.
 [[nodiscard]] bool from_hex(std::string_view hex, sha256_digest& out);
 

@@ -267,14 +267,11 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                     break;
                 }
                 const auto chain = events::chain_hash(h.chain, raw.content, raw.offset);
-                auto digest_view = [](const events::sha256_digest& d) {
-                    return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
-                };
                 log_row_view row;  // borrows from raw, chain and duplicate_problem until encoded below
                 std::string duplicate_problem;
                 row.bytes = raw.payload;
-                row.content_hash = digest_view(raw.content);
-                row.chain_hash = digest_view(chain);
+                row.content_hash = events::bytes_view(raw.content);
+                row.chain_hash = events::bytes_view(chain);
                 const std::string offset_key = be64(static_cast<std::uint64_t>(raw.offset));
 
                 if (!raw.event) {

@@ -235,7 +235,7 @@ head store::read_head(MDB_txn* txn) const {
 
 void store::write_head(write_txn& txn, const head& h) const {
     txn.put(meta, "next_offset", be64(static_cast<std::uint64_t>(h.next_offset)));
-    txn.put(meta, "chain", std::string_view(reinterpret_cast<const char*>(h.chain.data()), h.chain.size()));
+    txn.put(meta, "chain", events::bytes_view(h.chain));
     txn.put(meta, "records", be64(h.records));
 }
 
