@@ -301,11 +301,15 @@ inline constexpr unsigned trail_block_bits = 8;
 [[nodiscard]] inline char trail_block_byte(std::int64_t offset) {
     return static_cast<char>(static_cast<std::uint64_t>(offset) & ((1u << trail_block_bits) - 1));
 }
-/// The offsets a block holds, given its key's last 8 bytes and its value.
+/// The offset a block's byte stands for, given the block's key (its last 8 bytes).
+[[nodiscard]] inline std::int64_t trail_block_offset(std::string_view key, char byte) {
+    return static_cast<std::int64_t>((read_be64(key.substr(key.size() - 8)) << trail_block_bits) |
+                                     static_cast<unsigned char>(byte));
+}
+/// The offsets a block holds, given its key and its value.
 template <typename F>
 void for_each_trail_offset(std::string_view key, std::string_view value, F&& f) {
-    const std::uint64_t base = read_be64(key.substr(key.size() - 8)) << trail_block_bits;
-    for (const char b : value) f(static_cast<std::int64_t>(base | static_cast<unsigned char>(b)));
+    for (const char b : value) f(trail_block_offset(key, b));
 }
 
 }  // namespace ledger::projections

@@ -25,16 +25,13 @@ std::int64_t offset_of(const std::string& db, std::string_view key, std::string_
         return static_cast<std::int64_t>(read_be64(!rebuilt_value.empty() ? rebuilt_value : live_value));
     }
     if ((db == "actor_trail" || db == "system_trail") && key.size() >= 8) {
-        // A block of offsets: the first that one side has and the other has not.
-        std::vector<std::int64_t> live, rebuilt;
-        for_each_trail_offset(key, live_value, [&](std::int64_t o) { live.push_back(o); });
-        for_each_trail_offset(key, rebuilt_value, [&](std::int64_t o) { rebuilt.push_back(o); });
-        std::size_t i = 0;
-        while (i < live.size() && i < rebuilt.size() && live[i] == rebuilt[i]) ++i;
-        if (i < live.size() && i < rebuilt.size()) return std::min(live[i], rebuilt[i]);
-        if (i < live.size()) return live[i];
-        if (i < rebuilt.size()) return rebuilt[i];
-        return static_cast<std::int64_t>(read_be64(key.substr(key.size() - 8)) << trail_block_bits);
+        // A block of offsets, ascending bytes: the first that one side has and the other has not.
+        const auto [l, r] = std::mismatch(live_value.begin(), live_value.end(), rebuilt_value.begin(),
+                                          rebuilt_value.end());
+        if (l == live_value.end() && r == rebuilt_value.end()) return trail_block_offset(key, 0);
+        if (l == live_value.end()) return trail_block_offset(key, *r);
+        if (r == rebuilt_value.end()) return trail_block_offset(key, *l);
+        return std::min(trail_block_offset(key, *l), trail_block_offset(key, *r));
     }
     if (db == "time_index" && key.size() >= 8) {
         return static_cast<std::int64_t>(read_be64(key.substr(key.size() - 8)));
