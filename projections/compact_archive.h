@@ -114,7 +114,7 @@ inline void CEREAL_LOAD_FUNCTION_NAME(compact_input_archive& ar, T& t) {
     if constexpr (compact_detail::is_raw<T>) {
         ar.load_bytes(std::addressof(t), sizeof(t));
         if constexpr (std::is_same_v<T, bool>) {
-            if (static_cast<unsigned char>(*reinterpret_cast<const unsigned char*>(&t)) > 1) {
+            if (*reinterpret_cast<const unsigned char*>(&t) > 1) {
                 throw cereal::Exception("a boolean is neither 0 nor 1");
             }
         }

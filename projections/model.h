@@ -19,7 +19,7 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
 
-#include "compact_archive.h"
+#include "projections/compact_archive.h"
 
 namespace ledger::projections {
 
