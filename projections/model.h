@@ -1,9 +1,10 @@
 #pragma once
 // What the read models store, encoded with cereal (compact_archive.h: cereal's binary layout with
-// variable-length integers; each class versioned), and the byte layout of their keys. LMDB orders
+// variable-length integers), each value led by its type's version, and the byte layout of their keys. LMDB orders
 // keys bytewise, so numbers in keys are big endian and signed times have their sign bit flipped.
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -24,7 +25,7 @@
 namespace ledger::projections {
 
 /// The read models' format. A data directory written by another format is refused.
-inline constexpr std::uint32_t format_version = 3;
+inline constexpr std::uint32_t format_version = 4;
 
 /// What one offset of the log holds.
 enum class record_kind : std::uint8_t {
@@ -35,6 +36,7 @@ enum class record_kind : std::uint8_t {
 
 /// One offset of the log: the record's exact bytes and its place in the chain.
 struct log_row {
+    static constexpr std::uint32_t version = 1;  ///< written first in its encoding
     record_kind kind = record_kind::event;
     std::string bytes;         ///< the Kafka record value, exactly
     std::string content_hash;  ///< 32 bytes
@@ -46,7 +48,7 @@ struct log_row {
     std::string problem;       ///< why it is undecodable, or which offset holds the original
 
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(kind, bytes, content_hash, chain_hash, entity, seq, occurred_us, recorded_us, problem);
     }
 };
@@ -55,6 +57,7 @@ struct log_row {
 /// the record's bytes and hashes into a log_row first cost three allocations. Encodes to exactly
 /// what the log_row with the same contents does (tested), and is read back as a log_row.
 struct log_row_view {
+    static constexpr std::uint32_t version = log_row::version;  ///< it encodes a log_row
     record_kind kind = record_kind::event;
     std::string_view bytes;
     std::string_view content_hash;
@@ -66,7 +69,7 @@ struct log_row_view {
     std::string_view problem;
 
     template <class A>
-    void save(A& a, std::uint32_t /*version*/) const {
+    void save(A& a) const {
         auto text = [&a](std::string_view s) {
             a(cereal::make_size_tag(static_cast<cereal::size_type>(s.size())));
             a(cereal::binary_data(s.data(), s.size()));
@@ -83,6 +86,7 @@ struct log_row_view {
 
 /// The status of one entity after the events applied to it so far.
 struct entity_record {
+    static constexpr std::uint32_t version = 1;  ///< written first in its encoding
     std::string entity;
     std::string system;
     std::string state;
@@ -111,7 +115,7 @@ struct entity_record {
     }
 
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(entity, system, state, seq, last_offset, last_event_id, last_type, last_occurred_us, fields, flags,
           deployers, times);
     }
@@ -126,21 +130,23 @@ struct grant {
     std::optional<std::int64_t> revoked_us;  ///< when a role.revoked ended it
 
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(role, system, from_us, until_us, revoked_us);
     }
 };
 
 struct grants {
+    static constexpr std::uint32_t version = 1;  ///< written first in its encoding
     std::vector<grant> items;
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(items);
     }
 };
 
 /// A compliance finding (domain.md 3.2), raised by the event at `offset`.
 struct finding_row {
+    static constexpr std::uint32_t version = 1;  ///< written first in its encoding
     std::string finding;
     std::string entity;
     std::string system;
@@ -151,7 +157,7 @@ struct finding_row {
     std::string severity = "violation";  ///< or "info" (emergency_change)
 
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(finding, entity, system, event_id, offset, detail, occurred_us, severity);
     }
 };
@@ -159,6 +165,7 @@ struct finding_row {
 /// A signed checkpoint: the ledger's Ed25519 signature over the canonical JSON
 /// {"chain_hash","ledger","offset"} (hex hash, decimal offset).
 struct checkpoint_row {
+    static constexpr std::uint32_t version = 1;  ///< written first in its encoding
     std::int64_t offset = 0;
     std::string chain_hash;  ///< 32 bytes
     std::string public_key;  ///< 32 bytes
@@ -166,7 +173,7 @@ struct checkpoint_row {
     std::string signed_at;   ///< RFC 3339 UTC
 
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(offset, chain_hash, public_key, signature, signed_at);
     }
 };
@@ -174,6 +181,7 @@ struct checkpoint_row {
 /// An SLA obligation (domain.md 3.3): started by an event, met by another, with a deadline.
 /// Its state as of any time is derived from these facts (obligation_at in obligations.h).
 struct obligation_row {
+    static constexpr std::uint32_t version = 0;  ///< written first in its encoding
     std::string obligation;  ///< incident_resolution, maintenance_notice, ...
     std::string entity;
     std::string system;
@@ -212,7 +220,7 @@ struct obligation_row {
     }
 
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(obligation, entity, system, event_id, start_offset, started_us, dues, met_us, met_offset, waived_us,
           lapses_to_default, warn_before_us);
     }
@@ -220,16 +228,25 @@ struct obligation_row {
 
 /// The first report.submitted of a kind for a period (the monthly calendar obligations).
 struct report_fact {
+    static constexpr std::uint32_t version = 0;  ///< written first in its encoding
     std::string entity;
     std::string system;
     std::int64_t offset = 0;
     std::int64_t occurred_us = 0;
 
     template <class A>
-    void serialize(A& a, std::uint32_t /*version*/) {
+    void serialize(A& a) {
         a(entity, system, offset, occurred_us);
     }
 };
+
+// Versions: each stored value begins with T::version (LEB128), written and checked here rather
+// than by cereal's class versioning, whose bookkeeping (a hash-set node and a registry lookup per
+// type per archive) cost more than encoding the fields of a log row. Types inside a value (a
+// grant in grants) are covered by the version of the value. A type without a `version` member
+// is encoded as its fields alone.
+template <typename T>
+concept versioned_value = requires { { T::version } -> std::convertible_to<std::uint32_t>; };
 
 template <typename T>
 [[nodiscard]] std::string encode(const T& value) {
@@ -239,16 +256,25 @@ template <typename T>
     out.reserve(expected);
     {
         compact_output_archive archive(out);
+        if constexpr (versioned_value<T>) archive(T::version);
         archive(value);
     }
     expected = out.size() + out.size() / 8;
     return out;
 }
 
-/// Throws cereal::Exception on bytes that are not a T.
+/// Throws cereal::Exception on bytes that are not a T of this version.
 template <typename T>
 [[nodiscard]] T decode(std::string_view bytes) {
     compact_input_archive archive(bytes);
+    if constexpr (versioned_value<T>) {
+        std::uint32_t version = 0;
+        archive(version);
+        if (version != T::version) {
+            throw cereal::Exception("the value has version " + std::to_string(version) + ", not " +
+                                    std::to_string(T::version) + " as this build reads it");
+        }
+    }
     T value;
     archive(value);
     if (archive.remaining() != 0) {
@@ -313,11 +339,4 @@ void for_each_trail_offset(std::string_view key, std::string_view value, F&& f) 
 }
 
 }  // namespace ledger::projections
-
-CEREAL_CLASS_VERSION(ledger::projections::log_row, 1)
-CEREAL_CLASS_VERSION(ledger::projections::log_row_view, 1)  // the same as log_row's
-CEREAL_CLASS_VERSION(ledger::projections::entity_record, 1)
-CEREAL_CLASS_VERSION(ledger::projections::grant, 1)
-CEREAL_CLASS_VERSION(ledger::projections::grants, 1)
-CEREAL_CLASS_VERSION(ledger::projections::finding_row, 1)
-CEREAL_CLASS_VERSION(ledger::projections::checkpoint_row, 1)
+  // the same as log_row's

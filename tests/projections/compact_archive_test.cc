@@ -146,6 +146,23 @@ TEST_CASE("compact archive: the read models' values round-trip") {
     CHECK_FALSE(gb.items[0].until_us.has_value());
 }
 
+TEST_CASE("compact archive: a value begins with its type's version; another version is refused") {
+    const auto encoded = encode(sample_entity());
+    REQUIRE_FALSE(encoded.empty());
+    CHECK(static_cast<unsigned char>(encoded[0]) == entity_record::version);
+    auto other = encoded;
+    other[0] = static_cast<char>(entity_record::version + 1);
+    CHECK_THROWS_WITH(decode<entity_record>(other), Catch::Contains("has version 2, not 1"));
+    // A grant inside grants has no version of its own: the value's covers it.
+    grants g;
+    g.items = {grant{"a", "*", 1, std::nullopt, std::nullopt}, grant{"b", "*", 2, std::nullopt, 3}};
+    //                        version  items  role      system    from  until  revoked
+    const auto expected = bytes({1,    2,     1, 'a',   1, '*',   2,    1,     1,
+                                                1, 'b',   1, '*',   4,    1,     0, 6});
+    CHECK(encode(g) == expected);
+    CHECK(decode<grants>(expected).items[1].revoked_us == std::optional<std::int64_t>(3));
+}
+
 TEST_CASE("compact archive: damaged bytes are refused, never read past or over-allocated") {
     const auto encoded = encode(sample_entity());
     SECTION("every truncation") {
