@@ -314,6 +314,22 @@ template <typename T>
     return out;
 }
 
+// ---- trail by entity ----
+// An entity's events in blocks of 64 by seq: `entity \0 block(8)` -> the offsets of its events
+// with seq in that block, 8 bytes big endian each, in seq order. A batch adds to each block it
+// touches once (a read and a put per entity) instead of a put per event; a block holds at most
+// 512 bytes, so appending to it stays cheap however long the entity's trail grows.
+inline constexpr unsigned entity_trail_block_bits = 6;
+
+[[nodiscard]] inline std::string entity_trail_key(std::string_view entity, std::uint64_t seq) {
+    return prefixed(entity, seq >> entity_trail_block_bits);
+}
+/// The offsets an entity_trail block holds, in seq order.
+template <typename F>
+void for_each_entity_offset(std::string_view value, F&& f) {
+    for (std::size_t i = 0; i + 8 <= value.size(); i += 8) f(static_cast<std::int64_t>(read_be64(value.substr(i, 8))));
+}
+
 // ---- trails by actor and by system ----
 // The offsets of one actor (or system) in a block of 256 offsets are kept under one key:
 // `name \0 block(8)` -> one byte per offset, its low 8 bits, ascending. Blocks are fixed by the

@@ -230,8 +230,8 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             head h = _store.read_head(txn.get());
             bool first_event_known = txn.get(_store.meta, "first_event_us").has_value();
             batch_cache cache(_store, txn);
-            // The trails by actor and by system, in blocks (model.h): what this batch adds to each.
-            std::map<std::string, std::string> actor_blocks, system_blocks;
+            // The trails by entity, actor and system, in blocks (model.h): what this batch adds to each.
+            std::map<std::string, std::string> entity_blocks, actor_blocks, system_blocks;
             auto add_blocks = [&](dbi db, const std::map<std::string, std::string>& blocks) {
                 std::string value;
                 for (const auto& [key, added] : blocks) {
@@ -311,7 +311,7 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         }
                         row.entity = ev.env.entity;
                         row.seq = entity.seq;
-                        txn.put(_store.entity_trail, prefixed(ev.env.entity, entity.seq), offset_key);
+                        entity_blocks[entity_trail_key(ev.env.entity, entity.seq)] += offset_key;
                         actor_blocks[trail_block_key(ev.env.actor, raw.offset)].push_back(trail_block_byte(raw.offset));
                         system_blocks[trail_block_key(ev.env.system, raw.offset)].push_back(
                             trail_block_byte(raw.offset));
@@ -337,6 +337,7 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                 std::chrono::steady_clock::now() - _last_checkpoint >= _options.checkpoint_interval) {
                 sign_checkpoint(h);
             }
+            add_blocks(_store.entity_trail, entity_blocks);
             add_blocks(_store.actor_trail, actor_blocks);
             add_blocks(_store.system_trail, system_blocks);
             cache.flush();

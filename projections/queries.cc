@@ -78,7 +78,8 @@ std::optional<json> entity_status(store& s, const std::string& entity, std::opti
     {
         cursor c(txn, s.entity_trail);
         for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
-            offsets.push_back(static_cast<std::int64_t>(read_be64(c.value())));
+            if (c.key().size() != prefix.size() + 8) continue;
+            for_each_entity_offset(c.value(), [&](std::int64_t offset) { offsets.push_back(offset); });
         }
     }
     if (offsets.empty()) return std::nullopt;
@@ -147,8 +148,10 @@ json entity_trail(store& s, const std::string& entity) {
     const std::string prefix = entity + '\0';
     cursor c(r.get(), s.entity_trail);
     for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
-        const auto offset = static_cast<std::int64_t>(read_be64(c.value()));
-        if (auto row = row_at(s, r.get(), offset)) events.push_back(event_json(s, offset, *row));
+        if (c.key().size() != prefix.size() + 8) continue;
+        for_each_entity_offset(c.value(), [&](std::int64_t offset) {
+            if (auto row = row_at(s, r.get(), offset)) events.push_back(event_json(s, offset, *row));
+        });
     }
     return json{{"entity", entity}, {"events", std::move(events)}};
 }

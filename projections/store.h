@@ -7,7 +7,7 @@
 //   log           offset(8)                       -> log_row     every record, for verify and trails
 //   ids           event id                        -> offset(8)   applied ids: duplicates apply once
 //   entities      "<kind>/<id>"                   -> entity_record
-//   entity_trail  entity \0 seq(8)                -> offset(8)
+//   entity_trail  entity \0 block(8)              -> its offsets in the block, 8 bytes each (model.h)
 //   actor_trail   actor \0 block(8)               -> low bytes of its offsets in the block (model.h)
 //   system_trail  system \0 block(8)              -> the same
 //   time_index    occurred(8, sign flipped) offset(8) -> ""

@@ -21,8 +21,20 @@ std::int64_t offset_of(const std::string& db, std::string_view key, std::string_
     if ((db == "log" || db == "findings" || db == "checkpoints") && key.size() >= 8) {
         return static_cast<std::int64_t>(read_be64(key.substr(0, 8)));
     }
-    if (db == "ids" || db == "entity_trail") {  // the value is the offset
+    if (db == "ids") {  // the value is the offset
         return static_cast<std::int64_t>(read_be64(!rebuilt_value.empty() ? rebuilt_value : live_value));
+    }
+    if (db == "entity_trail") {
+        // Offsets of 8 bytes each, in seq order: the first place where the two sides differ.
+        auto at = [](std::string_view v, std::size_t i) { return static_cast<std::int64_t>(read_be64(v.substr(i, 8))); };
+        for (std::size_t i = 0;; i += 8) {
+            const bool l = i + 8 <= live_value.size();
+            const bool r = i + 8 <= rebuilt_value.size();
+            if (!l && !r) return -1;
+            if (l && r && live_value.substr(i, 8) == rebuilt_value.substr(i, 8)) continue;
+            if (l && r) return std::min(at(live_value, i), at(rebuilt_value, i));
+            return l ? at(live_value, i) : at(rebuilt_value, i);
+        }
     }
     if ((db == "actor_trail" || db == "system_trail") && key.size() >= 8) {
         // A block of offsets, ascending bytes: the first that one side has and the other has not.

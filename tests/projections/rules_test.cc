@@ -5,6 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <numeric>
 #include <random>
 
 #include <fmt/format.h>
@@ -17,6 +20,8 @@
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "projections/store.h"
+#include "projections/times.h"
+#include "projections/verify.h"
 
 using namespace ledger;
 using namespace ledger::projections;
@@ -544,18 +549,21 @@ TEST_CASE("the chain of section 4, and equal rebuilds give equal digests") {
     }
 }
 
-TEST_CASE("trails by actor and by system span blocks of offsets whatever the batches") {
-    // 700 events over offsets 0..699: blocks 0, 1 and 2 of the trails (256 offsets each).
+TEST_CASE("trails by entity, actor and system span blocks of offsets whatever the batches") {
+    // 700 events over offsets 0..699: blocks 0, 1 and 2 of the actor and system trails (256
+    // offsets each); two changes with about 230 events each fill blocks 0..3 of their entity
+    // trails (64 by seq), the others have one event each.
     const char* actors[] = {"ola", "kari", "hans"};
     const char* systems[] = {"AGRESSO", "ELMA"};
     std::vector<std::string> records;
-    std::map<std::string, std::vector<std::int64_t>> by_actor, by_system;
+    std::map<std::string, std::vector<std::int64_t>> by_actor, by_system, by_entity;
     for (int i = 0; i < 700; ++i) {
         const std::string actor = actors[(i * 7 / 3) % 3];
         const std::string system = systems[(i / 5) % 2];
+        const std::string entity = i % 3 == 0 ? fmt::format("change/T{}", i) : fmt::format("change/BIG{}", i % 2);
         json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
                 {"type", "change.requested"},
-                {"entity", fmt::format("change/T{}", i)},
+                {"entity", entity},
                 {"system", system},
                 {"actor", actor},
                 {"occurred_at", "2026-03-02T08:00:00+01:00"},
@@ -563,7 +571,9 @@ TEST_CASE("trails by actor and by system span blocks of offsets whatever the bat
         records.push_back(events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
         by_actor[actor].push_back(i);
         by_system[system].push_back(i);
+        by_entity[entity].push_back(i);
     }
+    REQUIRE(by_entity["change/BIG0"].size() > 3 * 64);
     ledger_fixture one(false);  // a record per batch
     for (const auto& r : records) one.raw(r);
     ledger_fixture many(false);  // batches of 1, 37, 300, 255 and the rest
@@ -590,8 +600,89 @@ TEST_CASE("trails by actor and by system span blocks of offsets whatever the bat
             CAPTURE(system);
             CHECK(offsets(system_trail(*f->s, system)) == expected);
         }
+        for (const auto& [entity, expected] : by_entity) {
+            CAPTURE(entity);
+            const auto trail = entity_trail(*f->s, entity)["events"];
+            CHECK(offsets(json{{"events", trail}}) == expected);
+            std::vector<std::uint64_t> seqs, want(expected.size());
+            for (const auto& e : trail) seqs.push_back(e["seq"].get<std::uint64_t>());
+            std::iota(want.begin(), want.end(), 1);
+            CHECK(seqs == want);
+            const auto status = entity_status(*f->s, entity, std::nullopt);
+            REQUIRE(status);
+            CHECK((*status)["seq"] == expected.size());
+            CHECK((*status)["last_offset"] == expected.back());
+        }
+        // as_of folds the trail afresh: every one of BIG0's events had occurred by then
+        const auto as_of = entity_status(*f->s, "change/BIG0", micros_of("2026-03-02T08:00:00+01:00"));
+        REQUIRE(as_of);
+        CHECK((*as_of)["seq"] == by_entity["change/BIG0"].size());
         CHECK(actor_trail(*f->s, "ol")["events"].empty());  // a prefix of a name is not the name
         CHECK(actor_trail(*f->s, "nobody")["events"].empty());
+        CHECK(entity_trail(*f->s, "change/BIG")["events"].empty());
+        CHECK_FALSE(entity_status(*f->s, "change/BIG", std::nullopt));
+    }
+}
+
+TEST_CASE("verify names the offset where an edited trail block differs") {
+    // 150 events: change/E0 gets the even offsets (seq n at offset 2(n-1)), change/E1 the odd
+    // ones; actor ola every third offset; everything on AGRESSO.
+    const char* actors[] = {"ola", "kari", "hans"};
+    ledger_fixture l(false);
+    std::vector<std::string> records;
+    for (int i = 0; i < 150; ++i) {
+        json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
+                {"type", "change.requested"},
+                {"entity", fmt::format("change/E{}", i % 2)},
+                {"system", "AGRESSO"},
+                {"actor", actors[i % 3]},
+                {"occurred_at", "2026-03-02T08:00:00+01:00"},
+                {"data", {{"title", "t"}, {"category", "patch"}, {"description", "d"}}}};
+        records.push_back(events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
+        l.raw(records.back());
+    }
+    // Someone with write access to the data directory changes a block of the live read models.
+    auto edit = [&](dbi db, const std::string& key, const std::function<void(std::string&)>& change) {
+        write_txn txn(l.s->lmdb());
+        const auto stored = txn.get(db, key);
+        REQUIRE(stored);
+        std::string value(*stored);
+        change(value);
+        txn.put(db, key, value);
+        txn.commit();
+    };
+    auto first_problem = [&]() {
+        temp_dir scratch;
+        verifier v(*l.s, scratch.path);
+        for (std::size_t i = 0; i < records.size(); ++i) v.feed(static_cast<std::int64_t>(i), records[i]);
+        const auto report = v.finish();
+        REQUIRE(report.problems.size() == 1);
+        return report.problems.front();
+    };
+    SECTION("an entity trail block with one offset replaced") {
+        // block 1 of change/E0 holds seq 64..127; its third offset is seq 66's, 130
+        edit(l.s->entity_trail, entity_trail_key("change/E0", 64), [](std::string& v) {
+            REQUIRE(read_be64(v.substr(16, 8)) == 130);
+            v.replace(16, 8, be64(131));
+        });
+        const auto p = first_problem();
+        CAPTURE(p.problem);
+        CHECK(p.offset == 130);
+    }
+    SECTION("an entity trail block cut short") {
+        edit(l.s->entity_trail, entity_trail_key("change/E1", 1), [](std::string& v) { v.resize(v.size() - 8); });
+        CHECK(first_problem().offset == 2 * 62 + 1);  // E1's seq 63, the last of block 0
+    }
+    SECTION("an actor trail block with an offset left out") {
+        edit(l.s->actor_trail, trail_block_key("ola", 0), [](std::string& v) {
+            REQUIRE(static_cast<unsigned char>(v[3]) == 9);
+            v.erase(3, 1);
+        });
+        CHECK(first_problem().offset == 9);
+    }
+    SECTION("a system trail block with an offset added") {
+        edit(l.s->system_trail, trail_block_key("AGRESSO", 0), [](std::string& v) { v.push_back(static_cast<char>(200)); });
+        CHECK(first_problem().offset == 200);
     }
 }
 
