@@ -248,17 +248,23 @@ struct report_fact {
 template <typename T>
 concept versioned_value = requires { { T::version } -> std::convertible_to<std::uint32_t>; };
 
+/// Encodes `value` into `out`, replacing what it held (its memory is reused: the projector
+/// encodes a log row per record into one buffer).
+template <typename T>
+void encode_to(std::string& out, const T& value) {
+    out.clear();
+    compact_output_archive archive(out);
+    if constexpr (versioned_value<T>) archive(T::version);
+    archive(value);
+}
+
 template <typename T>
 [[nodiscard]] std::string encode(const T& value) {
     // Sized as the last value of this type was, so that appending seldom reallocates.
     thread_local std::size_t expected = 128;
     std::string out;
     out.reserve(expected);
-    {
-        compact_output_archive archive(out);
-        if constexpr (versioned_value<T>) archive(T::version);
-        archive(value);
-    }
+    encode_to(out, value);
     expected = out.size() + out.size() / 8;
     return out;
 }
@@ -306,11 +312,17 @@ template <typename T>
 [[nodiscard]] inline std::int64_t read_time_key(std::string_view bytes) {
     return static_cast<std::int64_t>(read_be64(bytes) ^ (std::uint64_t{1} << 63));
 }
+/// Appends `name` NUL then `n` in 8 bytes big endian: a prefix that cannot run into a longer name.
+inline void append_prefixed(std::string& out, std::string_view name, std::uint64_t n) {
+    out.append(name);
+    out.push_back('\0');
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+}
 /// `name` NUL then 8 bytes: a prefix that cannot run into a longer name.
 [[nodiscard]] inline std::string prefixed(std::string_view name, std::uint64_t n) {
-    std::string out(name);
-    out.push_back('\0');
-    out += be64(n);
+    std::string out;
+    out.reserve(name.size() + 9);
+    append_prefixed(out, name, n);
     return out;
 }
 
@@ -321,8 +333,9 @@ template <typename T>
 // 512 bytes, so appending to it stays cheap however long the entity's trail grows.
 inline constexpr unsigned entity_trail_block_bits = 6;
 
+[[nodiscard]] inline std::uint64_t entity_trail_block(std::uint64_t seq) { return seq >> entity_trail_block_bits; }
 [[nodiscard]] inline std::string entity_trail_key(std::string_view entity, std::uint64_t seq) {
-    return prefixed(entity, seq >> entity_trail_block_bits);
+    return prefixed(entity, entity_trail_block(seq));
 }
 /// The offsets an entity_trail block holds, in seq order.
 template <typename F>
@@ -337,8 +350,11 @@ void for_each_entity_offset(std::string_view value, F&& f) {
 // to each block it touches once, instead of a put per event.
 inline constexpr unsigned trail_block_bits = 8;
 
+[[nodiscard]] inline std::uint64_t trail_block(std::int64_t offset) {
+    return static_cast<std::uint64_t>(offset) >> trail_block_bits;
+}
 [[nodiscard]] inline std::string trail_block_key(std::string_view name, std::int64_t offset) {
-    return prefixed(name, static_cast<std::uint64_t>(offset) >> trail_block_bits);
+    return prefixed(name, trail_block(offset));
 }
 [[nodiscard]] inline char trail_block_byte(std::int64_t offset) {
     return static_cast<char>(static_cast<std::uint64_t>(offset) & ((1u << trail_block_bits) - 1));

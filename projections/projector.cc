@@ -159,6 +159,46 @@ private:
     std::map<std::string, report_fact> _reports;
 };
 
+/// What a batch adds to the blocks of one trail (model.h), by key: each block it touches is
+/// read, extended and put once, in key order, at the end of the batch.
+class block_additions {
+public:
+    /// Adds `bytes` to the block `name \0 block(8)`. Consecutive events often share an entity,
+    /// actor or system: the block added to last is extended without a lookup.
+    void add(std::string_view name, std::uint64_t block, std::string_view bytes) {
+        if (_last == nullptr || block != _last_block || name != _last_name) {
+            _key.clear();
+            append_prefixed(_key, name, block);
+            const auto it = _blocks.try_emplace(_key).first;
+            _last = &it->second;
+            _last_name = std::string_view(it->first).substr(0, name.size());  // the map's node stays put
+            _last_block = block;
+        }
+        _last->append(bytes);
+    }
+    void write(write_txn& txn, dbi db) const {
+        // In key order: the cursor moves forward from page to page instead of searching from the root.
+        std::vector<const std::pair<const std::string, std::string>*> sorted;
+        sorted.reserve(_blocks.size());
+        for (const auto& block : _blocks) sorted.push_back(&block);
+        std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+        std::string value;
+        for (const auto* block : sorted) {
+            value.clear();
+            if (auto stored = txn.get(db, block->first)) value.assign(*stored);
+            value += block->second;
+            txn.put(db, block->first, value);
+        }
+    }
+
+private:
+    std::unordered_map<std::string, std::string> _blocks;  // nodes stay put: _last points into one
+    std::string _key;
+    std::string* _last = nullptr;
+    std::string_view _last_name;
+    std::uint64_t _last_block = 0;
+};
+
 void update_grants(batch_cache& cache, const events::event& ev) {
     const auto* granted = std::get_if<events::role_granted>(&ev.data);
     const auto* revoked = std::get_if<events::role_revoked>(&ev.data);
@@ -231,16 +271,8 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             bool first_event_known = txn.get(_store.meta, "first_event_us").has_value();
             batch_cache cache(_store, txn);
             // The trails by entity, actor and system, in blocks (model.h): what this batch adds to each.
-            std::map<std::string, std::string> entity_blocks, actor_blocks, system_blocks;
-            auto add_blocks = [&](dbi db, const std::map<std::string, std::string>& blocks) {
-                std::string value;
-                for (const auto& [key, added] : blocks) {
-                    value.clear();
-                    if (auto stored = txn.get(db, key)) value.assign(*stored);
-                    value += added;
-                    txn.put(db, key, value);
-                }
-            };
+            block_additions entity_blocks, actor_blocks, system_blocks;
+            std::string row_bytes;  // each record's log row, encoded into the same memory
             auto sign_checkpoint = [&](const head& at) {
                 checkpoint_row cp;
                 cp.offset = at.next_offset - 1;
@@ -311,10 +343,10 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         }
                         row.entity = ev.env.entity;
                         row.seq = entity.seq;
-                        entity_blocks[entity_trail_key(ev.env.entity, entity.seq)] += offset_key;
-                        actor_blocks[trail_block_key(ev.env.actor, raw.offset)].push_back(trail_block_byte(raw.offset));
-                        system_blocks[trail_block_key(ev.env.system, raw.offset)].push_back(
-                            trail_block_byte(raw.offset));
+                        entity_blocks.add(ev.env.entity, entity_trail_block(entity.seq), offset_key);
+                        const char byte = trail_block_byte(raw.offset);
+                        actor_blocks.add(ev.env.actor, trail_block(raw.offset), {&byte, 1});
+                        system_blocks.add(ev.env.system, trail_block(raw.offset), {&byte, 1});
                         txn.put(_store.time_index, time_key(row.occurred_us) + offset_key, {});
                         std::uint64_t i = 0;
                         for (const auto& r : raised) {
@@ -324,7 +356,8 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         }
                     }
                 }
-                txn.append(_store.log, offset_key, encode(row));
+                encode_to(row_bytes, row);
+                txn.append(_store.log, offset_key, row_bytes);
                 h.next_offset = raw.offset + 1;
                 h.chain = chain;
                 h.records += 1;
@@ -337,9 +370,9 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                 std::chrono::steady_clock::now() - _last_checkpoint >= _options.checkpoint_interval) {
                 sign_checkpoint(h);
             }
-            add_blocks(_store.entity_trail, entity_blocks);
-            add_blocks(_store.actor_trail, actor_blocks);
-            add_blocks(_store.system_trail, system_blocks);
+            entity_blocks.write(txn, _store.entity_trail);
+            actor_blocks.write(txn, _store.actor_trail);
+            system_blocks.write(txn, _store.system_trail);
             cache.flush();
             _store.write_head(txn, h);
             txn.commit();
