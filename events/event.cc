@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -44,18 +45,20 @@ struct field_path {
 // A document as decoding reads it, built from nlohmann's SAX events without its DOM: a record
 // read back from the log is decoded and dropped at once, and building and freeing a DOM of
 // std::map nodes was most of that work. Members are kept sorted by key, as in a json object, so
-// decoding walks them in the same order and gives the same answers, errors included.
+// decoding walks them in the same order and gives the same answers, errors included. Keys and
+// strings are views: into simdjson's document, or into the strings the nlohmann fallback keeps
+// (lite_builder); either lives until the thread parses its next record.
 struct lite_member;
 struct lite_value {
     json::value_t kind = json::value_t::null;
     bool boolean = false;
     double number = 0;
-    std::string text;
+    std::string_view text;
     std::vector<lite_member> members;  ///< an object's, sorted by key
     std::vector<lite_value> elements;  ///< an array's (no event field is an array: never read)
 };
 struct lite_member {
-    std::string key;
+    std::string_view key;
     lite_value value;
 };
 
@@ -75,7 +78,7 @@ const lite_value* member(const lite_value& object, std::string_view name) {
 auto members(const json& object) { return object.items(); }
 const std::vector<lite_member>& members(const lite_value& object) { return object.members; }
 const std::string& text_of(const json& v) { return v.get_ref<const std::string&>(); }
-const std::string& text_of(const lite_value& v) { return v.text; }
+std::string_view text_of(const lite_value& v) { return v.text; }
 bool boolean_of(const json& v) { return v.get<bool>(); }
 bool boolean_of(const lite_value& v) { return v.boolean; }
 double number_of(const json& v) { return v.get<double>(); }
@@ -234,7 +237,7 @@ std::optional<error> decode_member(const J& obj, const std::string& path, const 
     };
     if constexpr (std::is_same_v<V, std::string>) {
         if (!is(*it, json::value_t::string)) return wrong("a string");
-        std::string v = text_of(*it);
+        std::string v(text_of(*it));
         if (auto e = check_string(f.r, v, at)) return e;
         out.*(f.member) = std::move(v);
     } else if constexpr (std::is_same_v<V, bool>) {
@@ -398,7 +401,7 @@ result<std::string> required_string(const J& j, std::string_view name) {
         return make_error(errc::wrong_type, std::string(name),
                           fmt::format("{} must be a string, not {}.", name, json_kind(*it)));
     }
-    return text_of(*it);
+    return std::string(text_of(*it));
 }
 
 template <typename J>
@@ -409,7 +412,7 @@ result<signature_ref> decode_signature(const J& j) {
     }
     for (const auto& [key, value] : members(j)) {
         if (key != "key" && key != "sig") {
-            return make_error(errc::unknown_field, "signature." + key,
+            return make_error(errc::unknown_field, "signature." + std::string(key),
                               fmt::format("signature.{} is not a field of signature; its fields are key, sig.", key));
         }
     }
@@ -578,7 +581,7 @@ private:
 /// the same messages.
 class lite_builder final : public checked_builder<lite_value> {
 public:
-    explicit lite_builder(lite_value& root) : _root(root) {}
+    explicit lite_builder(lite_value& root) : _root(root) { owned().clear(); }
 
     bool null() override { return add(json::value_t::null); }
     bool boolean(bool v) override {
@@ -589,7 +592,7 @@ public:
     bool number_unsigned(json::number_unsigned_t v) override { return number(json::value_t::number_unsigned, static_cast<double>(v)); }
     bool number_float(json::number_float_t v, const json::string_t& /*text*/) override { return number(json::value_t::number_float, v); }
     bool string(json::string_t& v) override {
-        add(json::value_t::string)->text = std::move(v);
+        add(json::value_t::string)->text = own(std::move(v));
         return true;
     }
     bool binary(json::binary_t& /*v*/) override { return add(json::value_t::binary); }
@@ -598,17 +601,25 @@ public:
         auto& m = _stack.back()->members;
         // Keys usually come in order (every ledger record is canonical JSON): appended at once.
         if (m.empty() || m.back().key < k) {
-            _slot = &m.emplace_back(lite_member{std::move(k), {}}).value;
+            _slot = &m.emplace_back(lite_member{own(std::move(k)), {}}).value;
             return true;
         }
         const auto it = std::lower_bound(m.begin(), m.end(), k, [](const lite_member& a, const std::string& b) { return a.key < b; });
         if (it != m.end() && it->key == k) return refuse_duplicate(k);
-        _slot = &m.insert(it, lite_member{std::move(k), {}})->value;
+        _slot = &m.insert(it, lite_member{own(std::move(k)), {}})->value;
         return true;
     }
     bool start_array(std::size_t /*elements*/) override { return open(json::value_t::array); }
 
 private:
+    // The strings the document's views point at, kept until the thread's next parse (a deque:
+    // its elements never move, so views into short strings' inline buffers stay valid).
+    static std::deque<std::string>& owned() {
+        thread_local std::deque<std::string> strings;
+        return strings;
+    }
+    static std::string_view own(std::string&& s) { return owned().emplace_back(std::move(s)); }
+
     // The value the next SAX event is about: the root, the next element of the open array, or
     // the member whose key came last. (Pointers into a container stay valid while it is open:
     // only the innermost open container grows.)
@@ -674,14 +685,14 @@ private:
                     auto& m = out.members;
                     lite_value* slot = nullptr;
                     // In order, as every ledger record is: appended at once; else placed sorted.
-                    if (m.empty() || std::string_view(m.back().key) < field.key) {
-                        slot = &m.emplace_back(lite_member{std::string(field.key), {}}).value;
+                    if (m.empty() || m.back().key < field.key) {
+                        slot = &m.emplace_back(lite_member{field.key, {}}).value;
                     } else {
                         const auto it = std::lower_bound(
                             m.begin(), m.end(), field.key,
-                            [](const lite_member& a, std::string_view b) { return std::string_view(a.key) < b; });
+                            [](const lite_member& a, std::string_view b) { return a.key < b; });
                         if (it != m.end() && it->key == field.key) return false;  // duplicate: nlohmann says so
-                        slot = &m.insert(it, lite_member{std::string(field.key), {}})->value;
+                        slot = &m.insert(it, lite_member{field.key, {}})->value;
                     }
                     if (!convert(field.value, *slot, open + 1)) return false;
                 }
@@ -699,7 +710,7 @@ private:
             }
             case element_type::STRING:
                 out.kind = json::value_t::string;
-                out.text.assign(e.get_string().value_unsafe());
+                out.text = e.get_string().value_unsafe();
                 return true;
             case element_type::INT64: {
                 const auto v = e.get_int64().value_unsafe();
@@ -751,7 +762,7 @@ result<event> decode_fields(const J& posted, std::optional<timestamp> now) {
     }
     for (const auto& [key, value] : members(posted)) {
         if (std::find(envelope_fields.begin(), envelope_fields.end(), key) == envelope_fields.end()) {
-            return make_error(errc::unknown_field, key,
+            return make_error(errc::unknown_field, std::string(key),
                               fmt::format("{} is not a field of an event; the fields are id, type, entity, system, "
                                           "actor, occurred_at, data and signature.",
                                           key));
