@@ -391,8 +391,9 @@ json encode_object(const T& value) {
 constexpr std::array<std::string_view, 8> envelope_fields{"id", "type", "entity", "system",
                                                           "actor", "occurred_at", "data", "signature"};
 
+/// Reads the string member `name` into `out`; an error when it is missing or not a string.
 template <typename J>
-result<std::string> required_string(const J& j, std::string_view name) {
+std::optional<error> read_string(const J& j, std::string_view name, std::string& out) {
     const J* it = member(j, name);
     if (it == nullptr || is(*it, json::value_t::null)) {
         return make_error(errc::missing_field, std::string(name), fmt::format("{} is required.", name));
@@ -401,7 +402,8 @@ result<std::string> required_string(const J& j, std::string_view name) {
         return make_error(errc::wrong_type, std::string(name),
                           fmt::format("{} must be a string, not {}.", name, json_kind(*it)));
     }
-    return std::string(text_of(*it));
+    out.assign(text_of(*it));
+    return std::nullopt;
 }
 
 template <typename J>
@@ -754,9 +756,10 @@ result<json> parse_json(std::string_view input) {
 
 namespace {
 
-// decode_event() on either document, all but keeping the document.
+// decode_event() on either document, all but keeping the document: into `ev`, which is left
+// partly filled on an error.
 template <typename J>
-result<event> decode_fields(const J& posted, std::optional<timestamp> now) {
+std::optional<error> decode_fields(const J& posted, std::optional<timestamp> now, event& ev) {
     if (!is(posted, json::value_t::object)) {
         return make_error(errc::not_an_object, "", fmt::format("An event must be a JSON object, not {}.", json_kind(posted)));
     }
@@ -768,18 +771,17 @@ result<event> decode_fields(const J& posted, std::optional<timestamp> now) {
                                           key));
         }
     }
-    event ev;
     auto& env = ev.env;
-    env.id = LEDGER_TRY_VALUE(required_string(posted, "id"));
+    if (auto e = read_string(posted, "id", env.id)) return *e;
     if (!valid_uuid(env.id)) {
         return make_error(errc::invalid_value, "id", fmt::format("id '{}' is not a UUID.", env.id));
     }
-    env.type = LEDGER_TRY_VALUE(required_string(posted, "type"));
+    if (auto e = read_string(posted, "type", env.type)) return *e;
     const auto entry = registry().find(env.type);
     if (entry == registry().end()) {
         return make_error(errc::unknown_type, "type", fmt::format("type '{}' is not an event type.", env.type));
     }
-    env.entity = LEDGER_TRY_VALUE(required_string(posted, "entity"));
+    if (auto e = read_string(posted, "entity", env.entity)) return *e;
     const auto slash = env.entity.find('/');
     const auto kind = slash == std::string::npos ? std::nullopt : parse_entity_kind(env.entity.substr(0, slash));
     if (!kind || !valid_identifier(env.entity.substr(slash + 1))) {
@@ -794,17 +796,17 @@ result<event> decode_fields(const J& posted, std::optional<timestamp> now) {
     }
     env.kind = *kind;
     env.entity_id = env.entity.substr(slash + 1);
-    env.system = LEDGER_TRY_VALUE(required_string(posted, "system"));
+    if (auto e = read_string(posted, "system", env.system)) return *e;
     if (!valid_identifier(env.system)) {
         return make_error(errc::invalid_value, "system",
                           fmt::format("system '{}' is not a system id (no spaces, no '/').", env.system));
     }
-    env.actor = LEDGER_TRY_VALUE(required_string(posted, "actor"));
+    if (auto e = read_string(posted, "actor", env.actor)) return *e;
     if (env.actor.starts_with("actor/")) env.actor.erase(0, 6);
     if (!valid_identifier(env.actor)) {
         return make_error(errc::invalid_value, "actor", fmt::format("actor '{}' is not an actor id.", env.actor));
     }
-    env.occurred_at = LEDGER_TRY_VALUE(required_string(posted, "occurred_at"));
+    if (auto e = read_string(posted, "occurred_at", env.occurred_at)) return *e;
     static const std::string top_level;
     if (auto e = check_timestamp(env.occurred_at, field_path{top_level, "occurred_at"})) return *e;
     env.occurred = parse_rfc3339(env.occurred_at).at;
@@ -815,15 +817,21 @@ result<event> decode_fields(const J& posted, std::optional<timestamp> now) {
     }
     const J* data = member(posted, "data");
     if (data != nullptr && is(*data, json::value_t::null)) data = nullptr;
-    if constexpr (std::is_same_v<J, json>) {
-        ev.data = LEDGER_TRY_VALUE(entry->second.decode(data));
-    } else {
-        ev.data = LEDGER_TRY_VALUE(entry->second.decode_lite(data));
-    }
+    auto decoded = [&] {
+        if constexpr (std::is_same_v<J, json>) {
+            return entry->second.decode(data);
+        } else {
+            return entry->second.decode_lite(data);
+        }
+    }();
+    if (!decoded) return std::move(decoded).error();
+    ev.data = std::move(decoded).value();
     if (const J* sig = member(posted, "signature")) {
-        env.signature = LEDGER_TRY_VALUE(decode_signature(*sig));
+        auto s = decode_signature(*sig);
+        if (!s) return std::move(s).error();
+        env.signature = std::move(s).value();
     }
-    return ev;
+    return std::nullopt;
 }
 
 // The ledger's own fields of a record, which are not part of the event posted.
@@ -842,22 +850,23 @@ result<recorded_event> decode_recorded(J& parsed) {
         return make_error(errc::not_an_object, "", "A ledger record must be a JSON object.");
     }
     recorded_event out;
-    out.producer = LEDGER_TRY_VALUE(required_string(parsed, "producer"));
-    out.recorded_at = LEDGER_TRY_VALUE(required_string(parsed, "recorded_at"));
+    if (auto e = read_string(parsed, "producer", out.producer)) return *e;
+    if (auto e = read_string(parsed, "recorded_at", out.recorded_at)) return *e;
     const auto recorded = parse_rfc3339(out.recorded_at);
     if (recorded.problem != time_problem::none) {
         return make_error(errc::invalid_value, "recorded_at", "recorded_at is not an RFC 3339 time.");
     }
     out.recorded = recorded.at;
     remove_ledger_fields(parsed);
-    out.ev = LEDGER_TRY_VALUE(decode_fields(parsed, std::nullopt));
+    if (auto e = decode_fields(parsed, std::nullopt, out.ev)) return *e;
     return out;
 }
 
 }  // namespace
 
 result<event> decode_event(json posted, std::optional<timestamp> now) {
-    auto ev = LEDGER_TRY_VALUE(decode_fields(posted, now));
+    event ev;
+    if (auto e = decode_fields(posted, now, ev)) return *e;
     ev.posted = std::move(posted);
     return ev;
 }
