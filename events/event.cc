@@ -845,11 +845,10 @@ void remove_ledger_fields(lite_value& record) {
 
 // decode_record() on either document: the ledger's two fields, then the event without them.
 template <typename J>
-result<recorded_event> decode_recorded(J& parsed) {
+std::optional<error> decode_recorded(J& parsed, recorded_event& out) {
     if (!is(parsed, json::value_t::object)) {
         return make_error(errc::not_an_object, "", "A ledger record must be a JSON object.");
     }
-    recorded_event out;
     if (auto e = read_string(parsed, "producer", out.producer)) return *e;
     if (auto e = read_string(parsed, "recorded_at", out.recorded_at)) return *e;
     const auto recorded = parse_rfc3339(out.recorded_at);
@@ -858,8 +857,7 @@ result<recorded_event> decode_recorded(J& parsed) {
     }
     out.recorded = recorded.at;
     remove_ledger_fields(parsed);
-    if (auto e = decode_fields(parsed, std::nullopt, out.ev)) return *e;
-    return out;
+    return decode_fields(parsed, std::nullopt, out.ev);
 }
 
 }  // namespace
@@ -885,12 +883,13 @@ std::string record_bytes(const json& posted, std::string_view producer, std::str
 
 result<recorded_event> decode_record(std::string_view bytes) {
     auto parsed = LEDGER_TRY_VALUE(parse_json(bytes));
-    auto out = LEDGER_TRY_VALUE(decode_recorded(parsed));
+    recorded_event out;
+    if (auto e = decode_recorded(parsed, out)) return *e;
     out.ev.posted = std::move(parsed);
     return out;
 }
 
-result<recorded_event> decode_record_lean(std::string_view bytes) {
+std::optional<error> decode_record_lean(std::string_view bytes, recorded_event& out) {
     // One document per thread, emptied for each record: its members keep their memory.
     thread_local lite_value parsed;
     auto empty = [] {
@@ -902,15 +901,22 @@ result<recorded_event> decode_record_lean(std::string_view bytes) {
     thread_local simd_converter simd;
     if (!simd.parse(bytes, parsed)) {
         empty();  // whatever simdjson's document left; nlohmann's is the reference
-        if (auto e = sax_parse_into<lite_builder>(bytes, parsed)) return *e;
+        if (auto e = sax_parse_into<lite_builder>(bytes, parsed)) return e;
     }
-    auto out = LEDGER_TRY_VALUE(decode_recorded(parsed));
+    if (auto e = decode_recorded(parsed, out)) return e;
     if (out.ev.env.signature) {
         // Checking the signature needs the document: parsed again, the rare time it is there.
-        auto document = LEDGER_TRY_VALUE(parse_json(bytes));
-        remove_ledger_fields(document);
-        out.ev.posted = std::move(document);
+        auto document = parse_json(bytes);
+        if (!document) return std::move(document).error();
+        remove_ledger_fields(document.value());
+        out.ev.posted = std::move(document).value();
     }
+    return std::nullopt;
+}
+
+result<recorded_event> decode_record_lean(std::string_view bytes) {
+    recorded_event out;
+    if (auto e = decode_record_lean(bytes, out)) return *e;
     return out;
 }
 

@@ -81,5 +81,8 @@ struct recorded_event {
 /// (whose check needs it) and stays null otherwise: what a projector needs, at about half the
 /// cost (no DOM is built for the rest).
 [[nodiscard]] result<recorded_event> decode_record_lean(std::string_view bytes);
+/// decode_record_lean() into `out` (a new recorded_event), for a caller that keeps it in place;
+/// the error, if any (`out` is then partly filled and should be dropped).
+[[nodiscard]] std::optional<error> decode_record_lean(std::string_view bytes, recorded_event& out);
 
 }  // namespace ledger::events

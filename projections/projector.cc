@@ -227,13 +227,10 @@ prepared_record prepare(raw_record record) {
     out.timestamp_ms = record.timestamp_ms;
     out.content = events::sha256(record.payload);
     // The document is kept only for a signed event: the rules need it for nothing else.
-    auto decoded = events::decode_record_lean(record.payload);
-    if (decoded) {
-        out.event = std::move(decoded).value();
-    } else {
-        out.problem = decoded.error().field.empty()
-                          ? decoded.error().message
-                          : fmt::format("{} ({})", decoded.error().message, decoded.error().field);
+    // Decoded where it is kept: moving an event costs a move of each of its strings.
+    if (auto e = events::decode_record_lean(record.payload, out.event.emplace())) {
+        out.event.reset();
+        out.problem = e->field.empty() ? e->message : fmt::format("{} ({})", e->message, e->field);
     }
     out.payload = std::move(record.payload);
     return out;
