@@ -269,6 +269,9 @@ void projector_runner::loop(std::stop_token stop) {
             continue;
         }
         auto& reader = *opened.value();
+        // The head after the records handed to the writer so far (none in flight here): the
+        // reading side computes their chain hashes ahead (projections::chain_ahead).
+        projections::head chained = _store.current_head();
         if (auto hw = reader.high_watermark(std::chrono::milliseconds(2000))) {
             std::lock_guard lock(_mu);
             _status.end_offset = hw.value().value();
@@ -321,6 +324,7 @@ void projector_runner::loop(std::stop_token stop) {
             }
             const bool full = raw.size() >= _options.batch_max;
             auto batch = prepare_all(std::move(raw), helpers);
+            projections::chain_ahead(batch, chained);
             if (_options.stop_before) {
                 const auto last = std::find_if(batch.begin(), batch.end(), _options.stop_before);
                 if (last != batch.end()) {

@@ -236,6 +236,16 @@ prepared_record prepare(raw_record record) {
     return out;
 }
 
+void chain_ahead(std::vector<prepared_record>& records, head& through) {
+    for (auto& r : records) {
+        if (r.offset != through.next_offset) continue;  // skipped or past a gap: the writer decides
+        r.chained_from = through.chain;
+        r.chain = events::chain_hash(through.chain, r.content, r.offset);
+        through.chain = *r.chain;
+        through.next_offset = r.offset + 1;
+    }
+}
+
 projector::projector(store& s, projector_options options)
     : _store(s), _options(options), _calendar(load_calendar(s)), _sla(s.policy(), _calendar) {}
 
@@ -295,7 +305,9 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                                 "offset"};
                     break;
                 }
-                const auto chain = events::chain_hash(h.chain, raw.content, raw.offset);
+                const auto chain = raw.chain && raw.chained_from == h.chain
+                                       ? *raw.chain
+                                       : events::chain_hash(h.chain, raw.content, raw.offset);
                 log_row_view row;  // borrows from raw, chain and duplicate_problem until encoded below
                 std::string duplicate_problem;
                 row.bytes = raw.payload;

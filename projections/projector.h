@@ -37,8 +37,19 @@ struct prepared_record {
                                                   ///< kept for signed events only (the rules need
                                                   ///< it for nothing else)
     std::string problem;                          ///< why it is not (message and field)
+    /// Set by chain_ahead(): the chain hash through this record, computed from `chained_from`,
+    /// the chain hash through the record before it. The writer uses it only when `chained_from`
+    /// is its own head's chain, and hashes the record itself otherwise.
+    std::optional<events::sha256_digest> chain;
+    events::sha256_digest chained_from{};
 };
 [[nodiscard]] prepared_record prepare(raw_record record);
+
+/// Computes ahead, on the reading side, the chain hash of each record of `records` that follows
+/// `through` (the head after the records handed over before: next offset and chain hash), and
+/// moves `through` past them. The chain is sequential, but it needs no read model: the writer,
+/// the projection's bottleneck, then only compares 32 bytes per record.
+void chain_ahead(std::vector<prepared_record>& records, head& through);
 
 struct projector_options {
     /// A checkpoint at every offset that is a multiple of this minus one (1,000 events)...

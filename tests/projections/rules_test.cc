@@ -624,6 +624,43 @@ TEST_CASE("trails by entity, actor and system span blocks of offsets whatever th
     }
 }
 
+TEST_CASE("chain hashes computed ahead by the reading side are used only when they continue the head") {
+    std::vector<std::string> records;
+    for (int i = 0; i < 50; ++i) {
+        json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
+                {"type", "change.requested"},
+                {"entity", fmt::format("change/C{}", i % 7)},
+                {"system", "AGRESSO"},
+                {"actor", "ola"},
+                {"occurred_at", "2026-03-02T08:00:00+01:00"},
+                {"data", {{"title", "t"}, {"category", "patch"}, {"description", "d"}}}};
+        records.push_back(i == 20 ? std::string("not an event") : events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
+    }
+    auto apply_in_batches = [&](ledger_fixture& f, std::optional<head> start) {
+        std::optional<head> through = start;
+        for (std::size_t at = 0; at < records.size(); at += 10) {
+            std::vector<prepared_record> batch;
+            for (std::size_t i = at; i < at + 10; ++i) {
+                batch.push_back(prepare(raw_record{static_cast<std::int64_t>(i), records[i]}));
+            }
+            if (through) chain_ahead(batch, *through);
+            REQUIRE(f.p->apply(batch));
+        }
+        return through;
+    };
+    ledger_fixture plain(false), ahead(false), wrong(false);
+    apply_in_batches(plain, std::nullopt);
+    const auto through = apply_in_batches(ahead, ahead.s->current_head());
+    REQUIRE(through);
+    CHECK(through->next_offset == 50);
+    CHECK(through->chain == plain.s->current_head().chain);
+    CHECK(digest(*ahead.s) == digest(*plain.s));
+    // A reading side whose chain is not the writer's head: the writer hashes each record itself.
+    apply_in_batches(wrong, head{0, events::sha256("not the genesis"), 0});
+    CHECK(wrong.s->current_head().chain == plain.s->current_head().chain);
+    CHECK(digest(*wrong.s) == digest(*plain.s));
+}
+
 TEST_CASE("verify names the offset where an edited trail block differs") {
     // 150 events: change/E0 gets the even offsets (seq n at offset 2(n-1)), change/E1 the odd
     // ones; actor ola every third offset; everything on AGRESSO.
