@@ -96,22 +96,31 @@ struct entity_record {
     std::string last_type;
     std::int64_t last_occurred_us = 0;
     /// The fields that matter, by name (digests, the route's window, the key's not_after...).
-    std::map<std::string, std::string> fields;
+    std::map<std::string, std::string, std::less<>> fields;
     /// Facts the rules need: e.g. "approved_start", "approved_production", "closed".
-    std::set<std::string> flags;
+    std::set<std::string, std::less<>> flags;
     /// Actors who deployed this change (four eyes).
-    std::set<std::string> deployers;
+    std::set<std::string, std::less<>> deployers;
     /// Times the rules need, in µs since the epoch (e.g. "activated", "revoked", "not_after").
-    std::map<std::string, std::int64_t> times;
+    std::map<std::string, std::int64_t, std::less<>> times;
 
-    [[nodiscard]] bool has(const std::string& flag) const { return flags.count(flag) > 0; }
-    [[nodiscard]] std::optional<std::string> field(const std::string& name) const {
+    // Looked up by any string (std::less<>): the rules ask with literals, which need no std::string.
+    [[nodiscard]] bool has(std::string_view flag) const { return flags.find(flag) != flags.end(); }
+    [[nodiscard]] std::optional<std::string> field(std::string_view name) const {
         const auto it = fields.find(name);
         return it == fields.end() ? std::nullopt : std::optional<std::string>(it->second);
     }
-    [[nodiscard]] std::optional<std::int64_t> time(const std::string& name) const {
+    [[nodiscard]] std::optional<std::int64_t> time(std::string_view name) const {
         const auto it = times.find(name);
         return it == times.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+    }
+    /// Sets a field; one already there keeps its node and key (no key made to find it).
+    void set_field(std::string_view name, std::string_view value) {
+        if (const auto it = fields.lower_bound(name); it != fields.end() && it->first == name) {
+            it->second.assign(value);
+        } else {
+            fields.emplace_hint(it, name, value);
+        }
     }
 
     template <class A>

@@ -15,7 +15,7 @@ namespace {
 using namespace ledger::events;
 
 void set_opt(entity_record& r, const char* name, const std::optional<std::string>& v) {
-    if (v) r.fields[name] = *v;
+    if (v) r.set_field(name, *v);
 }
 
 bool contains_word(std::string text, std::string_view word) {
@@ -89,19 +89,19 @@ void fold(entity_record& r, const event& ev) {
     const std::string& actor = ev.env.actor;
     std::visit(overloaded{
                    [&](const actor_registered& d) {
-                       r.fields["name"] = d.name;
-                       r.fields["organization"] = d.organization;
-                       r.fields["kind"] = d.kind;
+                       r.set_field("name", d.name);
+                       r.set_field("organization", d.organization);
+                       r.set_field("kind", d.kind);
                    },
                    [&](const role_granted&) {},
                    [&](const role_revoked&) {},
                    [&](const change_requested& d) {
-                       r.fields["title"] = d.title;
-                       r.fields["category"] = d.category;
-                       r.fields["description"] = d.description;
+                       r.set_field("title", d.title);
+                       r.set_field("category", d.category);
+                       r.set_field("description", d.description);
                        if (d.emergency.value_or(false)) {
                            r.flags.insert("emergency");
-                           r.fields["emergency"] = "true";
+                           r.set_field("emergency", "true");
                        }
                    },
                    [&](const change_approved& d) {
@@ -109,8 +109,8 @@ void fold(entity_record& r, const event& ev) {
                        r.fields["approved_" + d.gate + "_by"] = actor;
                    },
                    [&](const change_rejected& d) {
-                       r.fields["rejected_gate"] = d.gate;
-                       r.fields["rejection_reason"] = d.reason;
+                       r.set_field("rejected_gate", d.gate);
+                       r.set_field("rejection_reason", d.reason);
                    },
                    [&](const change_deployed& d) {
                        r.deployers.insert(actor);
@@ -119,114 +119,114 @@ void fold(entity_record& r, const event& ev) {
                        r.fields[d.environment + "_deployed_by"] = actor;
                    },
                    [&](const test_signed_off& d) {
-                       r.fields["signed_off_by"] = actor;
-                       r.fields["signed_off_result"] = d.result;
-                       r.fields["signed_off_artifact_digest"] = d.artifact_digest;
+                       r.set_field("signed_off_by", actor);
+                       r.set_field("signed_off_result", d.result);
+                       r.set_field("signed_off_artifact_digest", d.artifact_digest);
                        if (d.result == "passed") {
                            r.flags.insert("test_passed");
-                           r.fields["passed_artifact_digest"] = d.artifact_digest;
+                           r.set_field("passed_artifact_digest", d.artifact_digest);
                        }
                    },
                    [&](const change_rolled_back& d) {
-                       r.fields["rolled_back_environment"] = d.environment;
-                       r.fields["rollback_reason"] = d.reason;
+                       r.set_field("rolled_back_environment", d.environment);
+                       r.set_field("rollback_reason", d.reason);
                    },
-                   [&](const change_verified& d) { r.fields["verification_result"] = d.result; },
-                   [&](const change_documented& d) { r.fields["documentation"] = d.reference; },
+                   [&](const change_verified& d) { r.set_field("verification_result", d.result); },
+                   [&](const change_documented& d) { r.set_field("documentation", d.reference); },
                    [&](const change_closed& d) {
                        r.flags.insert("closed");
-                       r.fields["outcome"] = d.outcome;
+                       r.set_field("outcome", d.outcome);
                    },
                    [&](const agreement_requested& d) {
-                       r.fields["provider_system"] = d.provider_system;
-                       r.fields["consumer_system"] = d.consumer_system;
-                       r.fields["service"] = d.service;
+                       r.set_field("provider_system", d.provider_system);
+                       r.set_field("consumer_system", d.consumer_system);
+                       r.set_field("service", d.service);
                    },
-                   [&](const agreement_approved&) { r.fields["approved_by"] = actor; },
-                   [&](const agreement_terminated& d) { r.fields["termination_reason"] = d.reason; },
+                   [&](const agreement_approved&) { r.set_field("approved_by", actor); },
+                   [&](const agreement_terminated& d) { r.set_field("termination_reason", d.reason); },
                    [&](const route_ordered& d) {
-                       r.fields["action"] = d.action;
-                       r.fields["transport"] = d.transport;
-                       r.fields["addressing"] = d.addressing;
-                       r.fields["sender_system"] = d.sender_system;
-                       r.fields["receiver_system"] = d.receiver_system;
-                       r.fields["order_id"] = d.order_id;
+                       r.set_field("action", d.action);
+                       r.set_field("transport", d.transport);
+                       r.set_field("addressing", d.addressing);
+                       r.set_field("sender_system", d.sender_system);
+                       r.set_field("receiver_system", d.receiver_system);
+                       r.set_field("order_id", d.order_id);
                        set_opt(r, "agreement", d.agreement);
                        set_opt(r, "replaces", d.replaces);
                    },
-                   [&](const window_opened& d) { r.fields["reason"] = d.reason; },
+                   [&](const window_opened& d) { r.set_field("reason", d.reason); },
                    [&](const window_closed&) {},
-                   [&](const route_activated& d) { r.fields["window"] = d.window; },
+                   [&](const route_activated& d) { r.set_field("window", d.window); },
                    [&](const route_decommissioned& d) {
-                       r.fields["window"] = d.window;
-                       if (d.archived) r.fields["archived"] = *d.archived ? "true" : "false";
+                       r.set_field("window", d.window);
+                       if (d.archived) r.set_field("archived", *d.archived ? "true" : "false");
                    },
                    [&](const route_rolled_back& d) {
-                       r.fields["window"] = d.window;
-                       r.fields["rollback_reason"] = d.reason;
+                       r.set_field("window", d.window);
+                       r.set_field("rollback_reason", d.reason);
                    },
                    [&](const key_issued& d) {
-                       r.fields["purpose"] = d.purpose;
-                       r.fields["owner"] = d.owner;
-                       r.fields["fingerprint"] = d.fingerprint;
-                       r.fields["not_after"] = d.not_after;
+                       r.set_field("purpose", d.purpose);
+                       r.set_field("owner", d.owner);
+                       r.set_field("fingerprint", d.fingerprint);
+                       r.set_field("not_after", d.not_after);
                        set_opt(r, "public_key", d.public_key);
                        if (auto t = micros_of(d.not_after)) r.times["not_after"] = *t;
                        r.times["issued"] = at;
                    },
                    [&](const key_activated&) { r.times.try_emplace("activated", at); },
                    [&](const key_rotated& d) {
-                       r.fields["successor"] = d.successor;
-                       r.fields["rotation_reason"] = d.reason;
+                       r.set_field("successor", d.successor);
+                       r.set_field("rotation_reason", d.reason);
                        r.times.try_emplace("rotated", at);
                    },
                    [&](const key_revoked& d) {
-                       r.fields["revocation_reason"] = d.reason;
+                       r.set_field("revocation_reason", d.reason);
                        r.times.try_emplace("revoked", at);
                    },
                    [&](const incident_reported& d) {
-                       r.fields["category"] = d.category;
-                       r.fields["service"] = d.service;
-                       r.fields["summary"] = d.summary;
+                       r.set_field("category", d.category);
+                       r.set_field("service", d.service);
+                       r.set_field("summary", d.summary);
                        r.times["reported"] = at;
                    },
-                   [&](const incident_recategorized& d) { r.fields["category"] = d.category; },
-                   [&](const incident_workaround& d) { r.fields["workaround"] = d.description; },
-                   [&](const incident_resolved& d) { r.fields["resolution"] = d.resolution; },
+                   [&](const incident_recategorized& d) { r.set_field("category", d.category); },
+                   [&](const incident_workaround& d) { r.set_field("workaround", d.description); },
+                   [&](const incident_resolved& d) { r.set_field("resolution", d.resolution); },
                    [&](const incident_feedback_sent&) { r.flags.insert("feedback_sent"); },
                    [&](const incident_closed&) { r.flags.insert("closed"); },
                    [&](const maintenance_announced& d) {
-                       r.fields["service"] = d.service;
-                       r.fields["starts_at"] = d.starts_at;
-                       r.fields["ends_at"] = d.ends_at;
-                       r.fields["impact"] = d.impact;
+                       r.set_field("service", d.service);
+                       r.set_field("starts_at", d.starts_at);
+                       r.set_field("ends_at", d.ends_at);
+                       r.set_field("impact", d.impact);
                    },
                    [&](const maintenance_completed&) {},
                    [&](const service_registered& d) {
-                       r.fields["environment"] = d.environment;
-                       if (d.target) r.fields["target"] = format_number(*d.target);
+                       r.set_field("environment", d.environment);
+                       if (d.target) r.set_field("target", format_number(*d.target));
                    },
                    [&](const outage_started& d) { set_opt(r, "incident", d.incident); },
                    [&](const outage_ended&) {},
                    [&](const report_submitted& d) {
-                       r.fields["kind"] = d.kind;
-                       r.fields["period"] = d.period;
+                       r.set_field("kind", d.kind);
+                       r.set_field("period", d.period);
                        r.times["submitted"] = at;
                    },
                    [&](const report_approved& d) { set_opt(r, "comment", d.comment); },
                    [&](const report_rejected& d) { set_opt(r, "comment", d.comment); },
-                   [&](const request_submitted& d) { r.fields["title"] = d.title; },
+                   [&](const request_submitted& d) { r.set_field("title", d.title); },
                    [&](const request_acknowledged&) {},
-                   [&](const request_qualified& d) { r.fields["priority"] = d.priority; },
+                   [&](const request_qualified& d) { r.set_field("priority", d.priority); },
                    [&](const request_analysed&) {},
                    [&](const access_granted& d) {
-                       r.fields["subject"] = d.subject;
-                       r.fields["level"] = d.level;
+                       r.set_field("subject", d.subject);
+                       r.set_field("level", d.level);
                        set_opt(r, "expires_at", d.expires_at);
-                       r.fields["justification"] = d.justification;
+                       r.set_field("justification", d.justification);
                    },
-                   [&](const access_reviewed& d) { r.fields["review_outcome"] = d.outcome; },
-                   [&](const access_revoked& d) { r.fields["revocation_reason"] = d.reason; },
+                   [&](const access_reviewed& d) { r.set_field("review_outcome", d.outcome); },
+                   [&](const access_revoked& d) { r.set_field("revocation_reason", d.reason); },
                    [&](const calendar_holiday_added& d) {
                        r.flags.insert("holiday:" + d.date);
                        r.flags.erase("not_holiday:" + d.date);
@@ -243,8 +243,8 @@ void fold(entity_record& r, const event& ev) {
             if (f.starts_with("holiday:")) added += (added.empty() ? "" : ",") + f.substr(8);
             if (f.starts_with("not_holiday:")) removed += (removed.empty() ? "" : ",") + f.substr(12);
         }
-        r.fields["holidays_added"] = added;
-        r.fields["holidays_removed"] = removed;
+        r.set_field("holidays_added", added);
+        r.set_field("holidays_removed", removed);
     }
 }
 
