@@ -146,8 +146,10 @@ result<poll_result> partition_reader::poll(std::chrono::milliseconds timeout) {
     std::unique_ptr<RdKafka::Message> m(_kafka->consume(static_cast<int>(timeout.count())));
     switch (m->err()) {
         case RdKafka::ERR_NO_ERROR:
+            // key_pointer(), not key(): key() first copies the key into a string of its own.
             return poll_result{record{ledger_offset{m->offset()},
-                                      m->key() ? *m->key() : std::string{},
+                                      m->key_pointer() ? std::string(static_cast<const char*>(m->key_pointer()), m->key_len())
+                                                       : std::string{},
                                       std::string(static_cast<const char*>(m->payload()), m->len()),
                                       m->timestamp().timestamp}};
         case RdKafka::ERR__TIMED_OUT:
