@@ -70,6 +70,8 @@ std::size_t env::map_size() const {
 
 void env::grow() { check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, map_size() * 2)); }
 
+void env::set_map_size(std::size_t bytes) { check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, bytes)); }
+
 void env::sync() { check("mdb_env_sync", mdb_env_sync(_env, 1)); }
 
 int env::clear_stale_readers() {

@@ -61,6 +61,9 @@ public:
     dbi open_db(const std::string& name);
     /// Doubles the map size; call with no transaction open in this process.
     void grow();
+    /// Sets the map's size; LMDB makes it at least what the data takes (tests shrink it so that
+    /// the next batch fills it).
+    void set_map_size(std::size_t bytes);
     [[nodiscard]] std::size_t map_size() const;
     /// Clears reader slots left by crashed processes; returns how many were cleared.
     int clear_stale_readers();

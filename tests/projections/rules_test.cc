@@ -661,6 +661,41 @@ TEST_CASE("chain hashes computed ahead by the reading side are used only when th
     CHECK(digest(*wrong.s) == digest(*plain.s));
 }
 
+TEST_CASE("a batch that fills the map is applied again, whole, once the map has grown") {
+    // 20 changes, each with events in every batch: a batch that fills the map has changed some
+    // of them when it is aborted, and must be applied again from what was committed.
+    std::vector<std::string> records;
+    for (int i = 0; i < 600; ++i) {
+        json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
+                {"type", i < 20 ? "change.requested" : "change.rejected"},
+                {"entity", fmt::format("change/M{}", i % 20)},
+                {"system", "AGRESSO"},
+                {"actor", "ola"},
+                {"occurred_at", "2026-03-02T08:00:00+01:00"},
+                {"data", i < 20 ? json{{"title", "t"}, {"category", "patch"}, {"description", "d"}}
+                                : json{{"gate", "start"}, {"reason", fmt::format("reason {} {}", i, std::string(300, 'x'))}}}};
+        records.push_back(events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
+    }
+    ledger_fixture plain(false), tight(false);
+    const auto before = tight.s->lmdb().map_size();
+    for (std::size_t at = 0; at < records.size(); at += 100) {
+        std::vector<raw_record> batch;
+        for (std::size_t i = at; i < at + 100; ++i) batch.push_back(raw_record{static_cast<std::int64_t>(i), records[i]});
+        REQUIRE(plain.p->apply(batch));
+        // As small as the data (LMDB's floor), then room for 8 more pages: the batch fills the
+        // map halfway, after it has changed some of the entities, and is applied again.
+        tight.s->lmdb().set_map_size(1);
+        tight.s->lmdb().set_map_size(tight.s->lmdb().map_size() + 8 * 4096);
+        REQUIRE(tight.p->apply(batch));
+    }
+    CHECK(tight.s->lmdb().map_size() < before);  // it did shrink, and grew back only as needed
+    CHECK(digest(*tight.s) == digest(*plain.s));
+    const auto status = entity_status(*tight.s, "change/M7", std::nullopt);
+    REQUIRE(status);
+    CHECK((*status)["seq"] == 30);
+    CHECK((*status)["fields"]["rejection_reason"].get<std::string>().starts_with("reason 587 "));
+}
+
 TEST_CASE("verify names the offset where an edited trail block differs") {
     // 150 events: change/E0 gets the even offsets (seq n at offset 2(n-1)), change/E1 the odd
     // ones; actor ola every third offset; everything on AGRESSO.
