@@ -1,7 +1,8 @@
 #pragma once
 // What the read models store, encoded with cereal (compact_archive.h: cereal's binary layout with
-// variable-length integers), each value led by its type's version, and the byte layout of their keys. LMDB orders
-// keys bytewise, so numbers in keys are big endian and signed times have their sign bit flipped.
+// variable-length integers), each value led by its type's version, and the byte layout of their
+// keys. LMDB orders keys bytewise, so numbers in keys are big endian and signed times have their
+// sign bit flipped.
 
 #include <algorithm>
 #include <concepts>
@@ -380,4 +381,3 @@ void for_each_trail_offset(std::string_view key, std::string_view value, F&& f) 
 }
 
 }  // namespace ledger::projections
-  // the same as log_row's
