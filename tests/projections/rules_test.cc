@@ -43,6 +43,19 @@ std::string digest_hex(int n) {
     return h;
 }
 
+/// The record of change.requested number `n` (its id), as the ledger writes it.
+std::string change_requested_record(int n, const std::string& entity, const std::string& actor,
+                                    const std::string& system = "AGRESSO") {
+    json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", n)},
+            {"type", "change.requested"},
+            {"entity", entity},
+            {"system", system},
+            {"actor", actor},
+            {"occurred_at", "2026-03-02T08:00:00+01:00"},
+            {"data", {{"title", "t"}, {"category", "patch"}, {"description", "d"}}}};
+    return events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z");
+}
+
 struct ledger_fixture {
     temp_dir dir;
     std::unique_ptr<store> s;
@@ -561,14 +574,7 @@ TEST_CASE("trails by entity, actor and system span blocks of offsets whatever th
         const std::string actor = actors[(i * 7 / 3) % 3];
         const std::string system = systems[(i / 5) % 2];
         const std::string entity = i % 3 == 0 ? fmt::format("change/T{}", i) : fmt::format("change/BIG{}", i % 2);
-        json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
-                {"type", "change.requested"},
-                {"entity", entity},
-                {"system", system},
-                {"actor", actor},
-                {"occurred_at", "2026-03-02T08:00:00+01:00"},
-                {"data", {{"title", "t"}, {"category", "patch"}, {"description", "d"}}}};
-        records.push_back(events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
+        records.push_back(change_requested_record(i + 1, entity, actor, system));
         by_actor[actor].push_back(i);
         by_system[system].push_back(i);
         by_entity[entity].push_back(i);
@@ -627,14 +633,8 @@ TEST_CASE("trails by entity, actor and system span blocks of offsets whatever th
 TEST_CASE("chain hashes computed ahead by the reading side are used only when they continue the head") {
     std::vector<std::string> records;
     for (int i = 0; i < 50; ++i) {
-        json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
-                {"type", "change.requested"},
-                {"entity", fmt::format("change/C{}", i % 7)},
-                {"system", "AGRESSO"},
-                {"actor", "ola"},
-                {"occurred_at", "2026-03-02T08:00:00+01:00"},
-                {"data", {{"title", "t"}, {"category", "patch"}, {"description", "d"}}}};
-        records.push_back(i == 20 ? std::string("not an event") : events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
+        records.push_back(i == 20 ? std::string("not an event")
+                                  : change_requested_record(i + 1, fmt::format("change/C{}", i % 7), "ola"));
     }
     auto apply_in_batches = [&](ledger_fixture& f, std::optional<head> start) {
         std::optional<head> through = start;
@@ -703,14 +703,7 @@ TEST_CASE("verify names the offset where an edited trail block differs") {
     ledger_fixture l(false);
     std::vector<std::string> records;
     for (int i = 0; i < 150; ++i) {
-        json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", i + 1)},
-                {"type", "change.requested"},
-                {"entity", fmt::format("change/E{}", i % 2)},
-                {"system", "AGRESSO"},
-                {"actor", actors[i % 3]},
-                {"occurred_at", "2026-03-02T08:00:00+01:00"},
-                {"data", {{"title", "t"}, {"category", "patch"}, {"description", "d"}}}};
-        records.push_back(events::record_bytes(ev, "tool", "2026-03-02T07:01:00Z"));
+        records.push_back(change_requested_record(i + 1, fmt::format("change/E{}", i % 2), actors[i % 3]));
         l.raw(records.back());
     }
     // Someone with write access to the data directory changes a block of the live read models.
