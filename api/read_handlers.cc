@@ -198,6 +198,15 @@ std::string metrics_text(const context& c) {
         out += "# HELP ledger_sla_engine_seconds_total Time the projector spent on SLA obligations.\n"
                "# TYPE ledger_sla_engine_seconds_total counter\n";
         out += fmt::format("ledger_sla_engine_seconds_total {:.6f}\n", st.sla_seconds);
+        out += "# HELP ledger_projector_seconds_total Where the projector's time went: the reading thread taking "
+               "records from Kafka (reading), hashing and decoding them (decoding), waiting for the writer "
+               "(waiting_for_writer); the writer's LMDB transactions (writing).\n"
+               "# TYPE ledger_projector_seconds_total counter\n";
+        out += fmt::format("ledger_projector_seconds_total{{part=\"reading\"}} {:.6f}\n", st.read_seconds);
+        out += fmt::format("ledger_projector_seconds_total{{part=\"decoding\"}} {:.6f}\n", st.prepare_seconds);
+        out += fmt::format("ledger_projector_seconds_total{{part=\"waiting_for_writer\"}} {:.6f}\n",
+                           st.writer_wait_seconds);
+        out += fmt::format("ledger_projector_seconds_total{{part=\"writing\"}} {:.6f}\n", st.write_seconds);
         out += "# HELP ledger_projector_stalled 1 when the projector has halted.\n# TYPE ledger_projector_stalled gauge\n";
         out += fmt::format("ledger_projector_stalled {}\n", st.state == consumers::runner_state::stalled ? 1 : 0);
     }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <pthread.h>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -189,11 +190,17 @@ void projector_runner::loop(std::stop_token stop) {
     auto refresh_state = [&] {
         _status.state = _status.next_offset >= _status.end_offset ? runner_state::running : runner_state::catching_up;
     };
+    // The reading thread's time since the last batch was settled (published with it).
+    using clock = std::chrono::steady_clock;
+    using seconds = std::chrono::duration<double>;
+    double read_s = 0, prepare_s = 0, wait_s = 0;
     // Settles the oldest batch in flight: waits for it, then publishes what it applied.
     auto settle_oldest = [&]() -> bool {
         auto batch = std::move(pending.front());
         pending.pop_front();
+        const auto wait_start = clock::now();
         batch->done.get();
+        wait_s += seconds(clock::now() - wait_start).count();
         auto applied = std::move(*batch->outcome);
         const auto count = batch->records.size();
         const double ms = batch->ms;
@@ -212,6 +219,10 @@ void projector_runner::loop(std::stop_token stop) {
             _status.applied_records += applied.value().applied;
             _status.checkpoints += applied.value().checkpoints.size();
             _status.sla_seconds += std::chrono::duration<double>(applied.value().sla_time).count();
+            _status.read_seconds += std::exchange(read_s, 0);
+            _status.prepare_seconds += std::exchange(prepare_s, 0);
+            _status.writer_wait_seconds += std::exchange(wait_s, 0);
+            _status.write_seconds += ms / 1000.0;
             _status.last_apply_ms = ms / static_cast<double>(count);
             if (_status.end_offset < _status.next_offset) _status.end_offset = _status.next_offset;
             refresh_state();
@@ -284,6 +295,7 @@ void projector_runner::loop(std::stop_token stop) {
             bool at_end = false;
             bool limit_reached = false;
             auto timeout = std::chrono::milliseconds(200);
+            const auto read_start = clock::now();
             while (raw.size() < _options.batch_max) {
                 auto polled = reader.poll(timeout);
                 if (!polled) {
@@ -323,8 +335,11 @@ void projector_runner::loop(std::stop_token stop) {
                 }
             }
             const bool full = raw.size() >= _options.batch_max;
+            const auto prepare_start = clock::now();
+            read_s += seconds(prepare_start - read_start).count();
             auto batch = prepare_all(std::move(raw), helpers);
             projections::chain_ahead(batch, chained);
+            prepare_s += seconds(clock::now() - prepare_start).count();
             if (_options.stop_before) {
                 const auto last = std::find_if(batch.begin(), batch.end(), _options.stop_before);
                 if (last != batch.end()) {

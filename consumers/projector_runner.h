@@ -54,6 +54,13 @@ struct runner_status {
     double last_apply_ms = 0;      ///< the last batch's transaction, per record
     std::uint64_t checkpoints = 0;
     double sla_seconds = 0;        ///< time spent in the SLA engine by this process
+    // Where the projector's time went in this process, in seconds (a replay prints them). The
+    // reading thread reads from Kafka, then hashes and decodes (with its helpers), and waits when
+    // the writer has max_in_flight batches queued; the writer's thread applies them meanwhile.
+    double read_seconds = 0;          ///< reading thread: taking records from Kafka (and waiting for them)
+    double prepare_seconds = 0;       ///< reading thread: hashing and decoding, with the helpers
+    double writer_wait_seconds = 0;   ///< reading thread: waiting for the writer to take a batch
+    double write_seconds = 0;         ///< writer's thread: applying batches (LMDB transactions)
 
     /// Records in Kafka not yet applied (0 while the end is unknown).
     [[nodiscard]] std::int64_t lag() const { return end_offset < 0 ? 0 : std::max<std::int64_t>(0, end_offset - next_offset); }

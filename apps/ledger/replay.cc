@@ -121,12 +121,23 @@ int replay(const replay_options& o) {
                        {"chain_hash", events::to_hex(h.chain)},
                        {"seconds", secs},
                        {"events_per_second", secs > 0 ? static_cast<double>(h.records) / secs : 0},
-                       {"sla_engine_seconds", st.sla_seconds}};
+                       {"sla_engine_seconds", st.sla_seconds},
+                       // Where the time went: the reading side (Kafka, then hashing and decoding,
+                       // then waiting while the writer's queue is full) and the writer (LMDB).
+                       {"reading_seconds", st.read_seconds},
+                       {"decoding_seconds", st.prepare_seconds},
+                       {"waiting_for_writer_seconds", st.writer_wait_seconds},
+                       {"writing_seconds", st.write_seconds}};
     if (o.as_json) {
         fmt::print("{}\n", out.dump());
     } else {
         fmt::print("replayed {} record(s) through offset {} into {} in {:.1f} s; chain {}\n", h.records,
                    h.next_offset - 1, o.data, secs, events::to_hex(h.chain));
+        if (!o.quiet) {
+            fmt::print("reading side: Kafka {:.1f} s, hashing and decoding {:.1f} s, waiting for the writer {:.1f} s; "
+                       "writer: {:.1f} s in LMDB transactions\n",
+                       st.read_seconds, st.prepare_seconds, st.writer_wait_seconds, st.write_seconds);
+        }
     }
     return exit_ok;
 }

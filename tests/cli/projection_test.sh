@@ -107,6 +107,9 @@ wait "$wait_504" || fail "min_offset beyond the log must answer 504"
 curl -s "$LEDGER_URL/metrics" >"$WORK/metrics"
 grep -q "^ledger_applied_offset $bad$" "$WORK/metrics" || fail "metrics: $(cat "$WORK/metrics")"
 grep -q '^ledger_http_responses_total{status="200"}' "$WORK/metrics" || fail "metrics by status"
+grep -Eq '^ledger_projector_seconds_total\{part="writing"\} 0\.0*[1-9]' "$WORK/metrics" ||
+  grep -Eq '^ledger_projector_seconds_total\{part="writing"\} [1-9]' "$WORK/metrics" ||
+  fail "metrics: the projector's writing time: $(grep projector_seconds "$WORK/metrics")"
 
 # verify: clean.
 expect 200 "$admin" /v1/verify
@@ -137,6 +140,12 @@ printf '{"id":"d0000000-0000-4000-8000-00000000f001","type":"change.requested","
   fail "replay --until $mid: every record up to $bad, got $(cat "$WORK/body")"
 set +e; "$LEDGER_BIN" status change/CHG-900 --data "$WORK/mid" >/dev/null 2>&1; rc=$?; set -e
 [[ $rc == 1 ]] || fail "an event recorded after --until is in the replay (status exit $rc)"
+# Where the replay's time went: the reading thread's parts add up to no more than the replay,
+# nor does the writer's; records were written, so the writer took some time.
+jq -e '([.reading_seconds, .decoding_seconds, .waiting_for_writer_seconds, .writing_seconds] | all(type == "number" and . >= 0))
+       and (.reading_seconds + .decoding_seconds + .waiting_for_writer_seconds <= .seconds)
+       and .writing_seconds > 0 and .writing_seconds <= .seconds' "$WORK/body" >/dev/null ||
+  fail "replay --json: where the time went: $(cat "$WORK/body")"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/r14" --offset 13 --quiet
 "$LEDGER_BIN" status change/CHG-101 --data "$WORK/r14" --json >"$WORK/body"
 [[ $(field .state) == approved ]] || fail "replay --offset 13: $(cat "$WORK/body")"
