@@ -93,11 +93,18 @@ result<std::unique_ptr<partition_reader>> partition_reader::open(const reader_op
     // One partition: the default 1 MiB per fetch capped a replay at ~105k events/s (a round
     // trip per ~2,300 records); 16 MiB measured 110-117k/s on the same 1M-event topic.
     LEDGER_TRY(set("max.partition.fetch.bytes", "16777216"));
-    // Fetch ahead while at least this many records are waiting (default 100,000): at the
-    // default, a replay's reading thread ran dry about once every 25,000 records and waited
-    // 15 ms each time, 0.7 s of a 7.9 s replay of 1M events (126k/s -> 142k/s with these).
-    LEDGER_TRY(set("queued.min.messages", "200000"));
-    LEDGER_TRY(set("queued.max.messages.kbytes", "131072"));
+    // Fetch ahead while fewer than this many records are waiting (default 100,000). Once the
+    // queue holds more, librdkafka 2.0 looks at it again only a second later (its
+    // fetch.queue.backoff.ms, 2.4 and later, is fixed at 1 s here): a queue that the projector
+    // empties in less than a second runs dry, and the reading thread waits for the next fetch.
+    // At 100,000 a replay waited 15 ms about once every 25,000 records (126k -> 142k events/s
+    // at 200,000); at 200,000, replays that went faster than 200,000 events/s waited 90-250 ms
+    // one to three times per 1M records and stayed near 205k. 400,000 records (at most 256 MiB
+    // of payload) is two seconds of what the projector applies: 192-237k events/s, median
+    // 228k, against 198-208k, median 205k, in alternating replays (docs/benchmarks.md), for
+    // about 110 MB more memory while catching up.
+    LEDGER_TRY(set("queued.min.messages", "400000"));
+    LEDGER_TRY(set("queued.max.messages.kbytes", "262144"));
     for (const auto& [name, value] : options.extra) {
         LEDGER_TRY(set(name, value));
     }
