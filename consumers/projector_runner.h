@@ -40,6 +40,12 @@ struct runner_options {
     /// Threads that hash and decode records beside the reading thread, while the writer applies
     /// the batch before. Default: one less than the cores (at least one, at most seven).
     std::size_t prepare_helpers = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8) - 1;
+    /// Run the runner's threads (reading, helpers, writer, librdkafka's) as SCHED_BATCH (Linux):
+    /// each runs its share of the cores but none preempts another when it wakes, so the writer
+    /// (the one thread that cannot be shared out) is not cut short by the reading side's every
+    /// wake-up. For catching up (replay); a live projector keeps the default, for the latency
+    /// of each new record. Default: false.
+    bool batch_scheduling = false;
 };
 
 enum class runner_state { starting, catching_up, running, stalled, stopped };
