@@ -80,7 +80,7 @@ int replay(const replay_options& o) {
     consumers::runner_options ropts;
     ropts.reader.brokers = o.brokers;
     ropts.stop_at_end = true;
-    ropts.batch_scheduling = true;  // catching up: the writer's thread goes first
+    ropts.batch_scheduling = true;  // catching up: none of the projector's threads preempts another
     ropts.stop_after_offset = o.offset;
     if (until_us) {
         const auto limit = *until_us;
