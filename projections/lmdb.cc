@@ -1,5 +1,7 @@
 #include "projections/lmdb.h"
 
+#include <fcntl.h>
+
 #include <utility>
 
 #include <fmt/format.h>
@@ -73,6 +75,13 @@ void env::grow() { check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, map_si
 void env::set_map_size(std::size_t bytes) { check("mdb_env_set_mapsize", mdb_env_set_mapsize(_env, bytes)); }
 
 void env::sync() { check("mdb_env_sync", mdb_env_sync(_env, 1)); }
+
+void env::start_writeback() {
+    mdb_filehandle_t fd = -1;
+    check("mdb_env_get_fd", mdb_env_get_fd(_env, &fd));
+    // nbytes 0: to the end of the file. Only starts the writes; errors show at sync().
+    (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
 
 int env::clear_stale_readers() {
     int dead = 0;

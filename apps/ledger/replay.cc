@@ -3,6 +3,10 @@
 // progress (events/s, ETA). The directory is then queried like the live one.
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -106,14 +110,29 @@ int replay(const replay_options& o) {
     };
     consumers::projector_runner runner(*store, ropts);
     runner.start();
+    // The replay syncs once at the end; without help the kernel would leave most of what it
+    // wrote in the page cache until then (a 1M replay: 0.8 GB, 0.25-1.5 s of waiting at the
+    // end). Starting the writes every 200 ms lets the disk work while the projector does.
+    std::jthread writeback([&store](std::stop_token stop) {
+        std::mutex m;
+        std::condition_variable_any wake;
+        std::unique_lock lock(m);
+        while (!wake.wait_for(lock, stop, std::chrono::milliseconds(200), [&stop] { return stop.stop_requested(); })) {
+            store->lmdb().start_writeback();
+        }
+    });
     runner.join();
+    writeback.request_stop();
+    writeback.join();
     const auto st = runner.status();
     if (show) fmt::print(stderr, "\n");
     if (st.state == consumers::runner_state::stalled) {
         fmt::print(stderr, "ledger replay: stopped at offset {}: {}\n", st.next_offset, st.error);
         return exit_failure;
     }
+    const auto sync_started = std::chrono::steady_clock::now();
     store->lmdb().sync();
+    const double sync_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_started).count();
     const auto h = store->current_head();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     nlohmann::json out{{"data", o.data},
@@ -128,7 +147,8 @@ int replay(const replay_options& o) {
                        {"reading_seconds", st.read_seconds},
                        {"decoding_seconds", st.prepare_seconds},
                        {"waiting_for_writer_seconds", st.writer_wait_seconds},
-                       {"writing_seconds", st.write_seconds}};
+                       {"writing_seconds", st.write_seconds},
+                       {"flushing_seconds", sync_secs}};
     if (o.as_json) {
         fmt::print("{}\n", out.dump());
     } else {
@@ -136,8 +156,8 @@ int replay(const replay_options& o) {
                    h.next_offset - 1, o.data, secs, events::to_hex(h.chain));
         if (!o.quiet) {
             fmt::print("reading side: Kafka {:.1f} s, hashing and decoding {:.1f} s, waiting for the writer {:.1f} s; "
-                       "writer: {:.1f} s in LMDB transactions\n",
-                       st.read_seconds, st.prepare_seconds, st.writer_wait_seconds, st.write_seconds);
+                       "writer: {:.1f} s in LMDB transactions; {:.1f} s flushing to disk at the end\n",
+                       st.read_seconds, st.prepare_seconds, st.writer_wait_seconds, st.write_seconds, sync_secs);
         }
     }
     return exit_ok;

@@ -141,9 +141,9 @@ set +e; "$LEDGER_BIN" status change/CHG-900 --data "$WORK/mid" >/dev/null 2>&1; 
 [[ $rc == 1 ]] || fail "an event recorded after --until is in the replay (status exit $rc)"
 # Where the replay's time went: the reading thread's parts add up to no more than the replay,
 # nor does the writer's; records were written, so the writer took some time.
-jq -e '([.reading_seconds, .decoding_seconds, .waiting_for_writer_seconds, .writing_seconds] | all(type == "number" and . >= 0))
+jq -e '([.reading_seconds, .decoding_seconds, .waiting_for_writer_seconds, .writing_seconds, .flushing_seconds] | all(type == "number" and . >= 0))
        and (.reading_seconds + .decoding_seconds + .waiting_for_writer_seconds <= .seconds)
-       and .writing_seconds > 0 and .writing_seconds <= .seconds' "$WORK/body" >/dev/null ||
+       and .writing_seconds > 0 and .writing_seconds <= .seconds and .flushing_seconds <= .seconds' "$WORK/body" >/dev/null ||
   fail "replay --json: where the time went: $(cat "$WORK/body")"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/r14" --offset 13 --quiet
 "$LEDGER_BIN" status change/CHG-101 --data "$WORK/r14" --json >"$WORK/body"
