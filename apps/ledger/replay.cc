@@ -176,7 +176,10 @@ void add_replay_command(CLI::App& app, int& exit_code) {
                                   "Stop after the last event the ledger had recorded by this time (recorded_at, RFC 3339)");
     cmd->add_option("--offset", o->offset, "Stop after this offset (inclusive)")->excludes(until)->check(CLI::NonNegativeNumber);
     cmd->add_option("--policy", o->policy, "SLA policy overrides (TOML) [default: built-in]")->envname("LEDGER_POLICY");
-    cmd->add_flag("--json", o->as_json, "Print a JSON summary");
+    cmd->add_flag("--json", o->as_json,
+                  "Print a JSON summary: records, applied_offset, chain_hash, seconds, events_per_second and "
+                  "where the time went (reading_seconds, decoding_seconds, waiting_for_writer_seconds, "
+                  "writing_seconds, flushing_seconds)");
     cmd->add_flag("--quiet", o->quiet, "No progress line");
     cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn or error")->capture_default_str();
     cmd->footer("Query the result with the read commands and --data DIR, e.g. ledger status change/CHG-17 --data DIR.");
