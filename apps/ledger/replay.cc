@@ -4,12 +4,12 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
-#include <stop_token>
-#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
