@@ -136,6 +136,13 @@ void write_txn::append(dbi db, std::string_view key, std::string_view value) {
     check("mdb_cursor_put(append)", mdb_cursor_put(cursor_for(db), &k, &v, MDB_APPEND));
 }
 
+char* write_txn::append_reserved(dbi db, std::string_view key, std::size_t size) {
+    MDB_val k = as_val(key);
+    MDB_val v{size, nullptr};
+    check("mdb_cursor_put(append, reserve)", mdb_cursor_put(cursor_for(db), &k, &v, MDB_APPEND | MDB_RESERVE));
+    return static_cast<char*>(v.mv_data);
+}
+
 bool write_txn::del(dbi db, std::string_view key) {
     MDB_val k = as_val(key);
     const int rc = mdb_del(_txn, db.handle, &k, nullptr);

