@@ -81,6 +81,16 @@ std::optional<std::string> state_after(const event& ev) {
         ev.data);
 }
 
+namespace {
+/// A field or flag name joined from parts, in a buffer kept for the thread: no allocation per
+/// event for names longer than a short string. Valid until the next call.
+std::string_view key_of(std::string_view a, std::string_view b, std::string_view c = {}) {
+    thread_local std::string buffer;
+    buffer.assign(a).append(b).append(c);
+    return buffer;
+}
+}  // namespace
+
 void fold(entity_record& r, const event& ev) {
     if (r.entity.empty()) r.entity = ev.env.entity;
     r.system = ev.env.system;
@@ -106,7 +116,7 @@ void fold(entity_record& r, const event& ev) {
                    },
                    [&](const change_approved& d) {
                        r.flags.insert("approved_" + d.gate);
-                       r.fields["approved_" + d.gate + "_by"] = actor;
+                       r.set_field(key_of("approved_", d.gate, "_by"), actor);
                    },
                    [&](const change_rejected& d) {
                        r.set_field("rejected_gate", d.gate);
@@ -114,9 +124,9 @@ void fold(entity_record& r, const event& ev) {
                    },
                    [&](const change_deployed& d) {
                        r.deployers.insert(actor);
-                       r.fields[d.environment + "_artifact_digest"] = d.artifact.digest;
-                       r.fields[d.environment + "_artifact"] = d.artifact.name + " " + d.artifact.version;
-                       r.fields[d.environment + "_deployed_by"] = actor;
+                       r.set_field(key_of(d.environment, "_artifact_digest"), d.artifact.digest);
+                       r.set_field(key_of(d.environment, "_artifact"), d.artifact.name + " " + d.artifact.version);
+                       r.set_field(key_of(d.environment, "_deployed_by"), actor);
                    },
                    [&](const test_signed_off& d) {
                        r.set_field("signed_off_by", actor);

@@ -237,8 +237,9 @@ TEST_CASE("a log row encoded ahead in parts, with its seq put in between, is the
     for (const std::uint64_t seq : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{127}, std::uint64_t{128},
                                     std::uint64_t{300}, std::uint64_t{1} << 40, ~std::uint64_t{0}}) {
         for (const std::string_view problem : {std::string_view{}, std::string_view{"a reason"}}) {
+            const auto kind = problem.empty() ? record_kind::event : record_kind::undecodable;
             CAPTURE(seq, problem);
-            log_row_view row{record_kind::event, R"({"id":"x"})", content, chain, "change/CHG-17",
+            log_row_view row{kind, R"({"id":"x"})", content, chain, "change/CHG-17",
                              seq, 1'790'000'000'000'000, -5, problem};
             // As the reading side makes it: the chain hash is not known yet and written in later.
             log_row_view ahead = row;
