@@ -143,6 +143,23 @@ char* write_txn::append_reserved(dbi db, std::string_view key, std::size_t size)
     return static_cast<char*>(v.mv_data);
 }
 
+void write_txn::extend(dbi db, std::string_view key, std::string_view bytes, std::string& scratch) {
+    MDB_cursor* c = cursor_for(db);
+    MDB_val k = as_val(key);  // MDB_SET leaves it ours (MDB_SET_KEY would point it into the page the put changes)
+    MDB_val v{};
+    const int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+    if (rc == MDB_NOTFOUND) {
+        MDB_val value = as_val(bytes);
+        check("mdb_cursor_put", mdb_cursor_put(c, &k, &value, 0));
+        return;
+    }
+    check("mdb_cursor_get(set)", rc);
+    scratch.assign(static_cast<const char*>(v.mv_data), v.mv_size);
+    scratch.append(bytes);
+    MDB_val value = as_val(scratch);
+    check("mdb_cursor_put(current)", mdb_cursor_put(c, &k, &value, MDB_CURRENT));
+}
+
 bool write_txn::del(dbi db, std::string_view key) {
     MDB_val k = as_val(key);
     const int rc = mdb_del(_txn, db.handle, &k, nullptr);

@@ -122,6 +122,9 @@ public:
     /// (MDB_RESERVE: the caller writes the value once, where it is kept). Valid until the next
     /// write in this transaction.
     [[nodiscard]] char* append_reserved(dbi db, std::string_view key, std::size_t size);
+    /// Appends `bytes` to the value under `key`, putting them as the value if there is none: one
+    /// search for both the read and the put. `scratch` holds the joined value meanwhile.
+    void extend(dbi db, std::string_view key, std::string_view bytes, std::string& scratch);
     /// Returns whether the key existed.
     bool del(dbi db, std::string_view key);
     /// Makes the changes durable. The handle is cleared first, so a throwing commit never aborts twice.

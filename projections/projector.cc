@@ -182,13 +182,8 @@ public:
         sorted.reserve(_blocks.size());
         for (const auto& block : _blocks) sorted.push_back(&block);
         std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-        std::string value;
-        for (const auto* block : sorted) {
-            value.clear();
-            if (auto stored = txn.get(db, block->first)) value.assign(*stored);
-            value += block->second;
-            txn.put(db, block->first, value);
-        }
+        std::string scratch;
+        for (const auto* block : sorted) txn.extend(db, block->first, block->second, scratch);
     }
 
 private:
@@ -367,7 +362,11 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         const char byte = trail_block_byte(raw.offset);
                         actor_blocks.add(ev.env.actor, trail_block(raw.offset), {&byte, 1});
                         system_blocks.add(ev.env.system, trail_block(raw.offset), {&byte, 1});
-                        txn.put(_store.time_index, time_key(row.occurred_us) + offset_key, {});
+                        char time_offset[16];  // the time index's key, made without an allocation
+                        const auto when = time_key(row.occurred_us);
+                        std::memcpy(time_offset, when.data(), 8);
+                        std::memcpy(time_offset + 8, offset_key.data(), 8);
+                        txn.put(_store.time_index, {time_offset, sizeof time_offset}, {});
                         std::uint64_t i = 0;
                         for (const auto& r : raised) {
                             finding_row f{r.finding, ev.env.entity, ev.env.system, ev.env.id, raw.offset,
