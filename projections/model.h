@@ -86,68 +86,57 @@ struct log_row_view {
     }
 };
 
-/// A log row encoded ahead, on the reading side, in two parts around `seq` (the one field only
-/// the writer knows): `head` holds the version, kind, bytes, hashes and entity, `tail` the times
-/// and the problem. The writer puts head, seq and tail straight into LMDB's page (write()), one
-/// copy instead of encoding the row and copying it again. The bytes are those encode_to() makes
-/// of the same log_row_view (tested).
-struct log_row_parts {
-    std::string head;
-    std::string tail;
-    std::size_t chain_at = 0;  ///< where the chain hash's bytes begin in `head` (set later: chain_ahead)
+/// The encoding of a log row, written straight into memory of its exact size (LMDB's page, with
+/// MDB_RESERVE): the layout of compact_archive.h for a log_row, without a cereal archive or a
+/// buffer in between: the projector writes one per record, and encoding it into a string that
+/// LMDB then copied cost the writer a copy of every record and the archive's overhead. The bytes
+/// are those encode_to() makes of the same log_row_view (tested).
+namespace log_row_encoding {
+[[nodiscard]] inline std::size_t varint_size(std::uint64_t v) {
+    std::size_t n = 1;
+    for (; v >= 0x80; v >>= 7) ++n;
+    return n;
+}
+[[nodiscard]] inline std::uint64_t zigzag(std::int64_t v) {
+    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+inline char* put_varint(char* out, std::uint64_t v) {
+    while (v >= 0x80) {
+        *out++ = static_cast<char>((v & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    *out++ = static_cast<char>(v);
+    return out;
+}
+inline char* put_text(char* out, std::string_view s) {
+    out = put_varint(out, s.size());
+    if (!s.empty()) std::memcpy(out, s.data(), s.size());
+    return out + s.size();
+}
+[[nodiscard]] inline std::size_t text_size(std::string_view s) { return varint_size(s.size()) + s.size(); }
+}  // namespace log_row_encoding
 
-    /// Encodes `row` but its seq: the layout of compact_archive.h written directly (a cereal
-    /// archive made per record cost more than the copy of the record's bytes).
-    [[nodiscard]] static log_row_parts encode(const log_row_view& row) {
-        log_row_parts out;
-        out.head.reserve(1 + 1 + 4 * 10 + row.bytes.size() + row.content_hash.size() + row.chain_hash.size() +
-                         row.entity.size());
-        append_varint(out.head, log_row_view::version);
-        out.head.push_back(static_cast<char>(row.kind));
-        append_text(out.head, row.bytes);
-        append_text(out.head, row.content_hash);
-        append_varint(out.head, row.chain_hash.size());
-        out.chain_at = out.head.size();
-        out.head.append(row.chain_hash);
-        append_text(out.head, row.entity);
-        append_signed(out.tail, row.occurred_us);
-        append_signed(out.tail, row.recorded_us);
-        append_text(out.tail, row.problem);
-        return out;
-    }
-    static void append_varint(std::string& out, std::uint64_t v) {
-        while (v >= 0x80) {
-            out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-            v >>= 7;
-        }
-        out.push_back(static_cast<char>(v));
-    }
-    static void append_signed(std::string& out, std::int64_t v) {
-        append_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-    }
-    static void append_text(std::string& out, std::string_view s) {
-        append_varint(out, s.size());
-        out.append(s);
-    }
-    [[nodiscard]] static std::size_t varint_size(std::uint64_t v) {
-        std::size_t n = 1;
-        for (; v >= 0x80; v >>= 7) ++n;
-        return n;
-    }
-    /// The size of the row with this seq.
-    [[nodiscard]] std::size_t size(std::uint64_t seq) const { return head.size() + varint_size(seq) + tail.size(); }
-    /// Writes the row with this seq into `out` (size(seq) bytes).
-    void write(char* out, std::uint64_t seq) const {
-        std::memcpy(out, head.data(), head.size());
-        out += head.size();
-        while (seq >= 0x80) {
-            *out++ = static_cast<char>((seq & 0x7f) | 0x80);
-            seq >>= 7;
-        }
-        *out++ = static_cast<char>(seq);
-        std::memcpy(out, tail.data(), tail.size());
-    }
-};
+/// The size of `row` encoded (encode_to() would make a string of this size).
+[[nodiscard]] inline std::size_t encoded_size(const log_row_view& row) {
+    using namespace log_row_encoding;
+    return varint_size(log_row_view::version) + 1 + text_size(row.bytes) + text_size(row.content_hash) +
+           text_size(row.chain_hash) + text_size(row.entity) + varint_size(row.seq) + varint_size(zigzag(row.occurred_us)) +
+           varint_size(zigzag(row.recorded_us)) + text_size(row.problem);
+}
+/// Writes `row` encoded into `out`, which has room for encoded_size(row) bytes.
+inline void encode_into(char* out, const log_row_view& row) {
+    using namespace log_row_encoding;
+    out = put_varint(out, log_row_view::version);
+    *out++ = static_cast<char>(row.kind);
+    out = put_text(out, row.bytes);
+    out = put_text(out, row.content_hash);
+    out = put_text(out, row.chain_hash);
+    out = put_text(out, row.entity);
+    out = put_varint(out, row.seq);
+    out = put_varint(out, zigzag(row.occurred_us));
+    out = put_varint(out, zigzag(row.recorded_us));
+    put_text(out, row.problem);
+}
 
 /// The status of one entity after the events applied to it so far.
 struct entity_record {

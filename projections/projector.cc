@@ -226,16 +226,6 @@ prepared_record prepare(raw_record record) {
     if (auto e = events::decode_record_lean(record.payload, out.event.emplace())) {
         out.event.reset();
         out.problem = e->field.empty() ? e->message : fmt::format("{} ({})", e->message, e->field);
-    } else {
-        log_row_view row;  // as the writer fills it for an applied event; the chain hash comes later
-        const events::sha256_digest no_chain{};
-        row.bytes = record.payload;
-        row.content_hash = events::bytes_view(out.content);
-        row.chain_hash = events::bytes_view(no_chain);
-        row.entity = out.event->ev.env.entity;
-        row.occurred_us = micros(out.event->ev.env.occurred);
-        row.recorded_us = micros(out.event->recorded);
-        out.row = log_row_parts::encode(row);
     }
     out.payload = std::move(record.payload);
     return out;
@@ -246,7 +236,6 @@ void chain_ahead(std::vector<prepared_record>& records, head& through) {
         if (r.offset != through.next_offset) continue;  // skipped or past a gap: the writer decides
         r.chained_from = through.chain;
         r.chain = events::chain_hash(through.chain, r.content, r.offset);
-        if (!r.row.head.empty()) std::memcpy(r.row.head.data() + r.row.chain_at, r.chain->data(), r.chain->size());
         through.chain = *r.chain;
         through.next_offset = r.offset + 1;
     }
@@ -285,7 +274,6 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             batch_cache cache(_store, txn);
             // The trails by entity, actor and system, in blocks (model.h): what this batch adds to each.
             block_additions entity_blocks, actor_blocks, system_blocks;
-            std::string row_bytes;  // each record's log row, encoded into the same memory
             auto sign_checkpoint = [&](const head& at) {
                 checkpoint_row cp;
                 cp.offset = at.next_offset - 1;
@@ -375,13 +363,7 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                         }
                     }
                 }
-                if (row.kind == record_kind::event && raw.chain && raw.chained_from == h.chain && !raw.row.head.empty()) {
-                    // Encoded ahead on the reading side (with this very chain hash): only seq is added.
-                    raw.row.write(txn.append_reserved(_store.log, offset_key, raw.row.size(row.seq)), row.seq);
-                } else {
-                    encode_to(row_bytes, row);
-                    txn.append(_store.log, offset_key, row_bytes);
-                }
+                encode_into(txn.append_reserved(_store.log, offset_key, encoded_size(row)), row);
                 h.next_offset = raw.offset + 1;
                 h.chain = chain;
                 h.records += 1;

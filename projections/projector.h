@@ -42,10 +42,6 @@ struct prepared_record {
     /// is its own head's chain, and hashes the record itself otherwise.
     std::optional<events::sha256_digest> chain;
     events::sha256_digest chained_from{};
-    /// The log row of a valid event, encoded ahead but for its seq (and its chain hash, which
-    /// chain_ahead() writes in). The writer uses it when the record is applied as an event with
-    /// `chain`, and encodes the row itself otherwise (a duplicate, a record it chains itself).
-    log_row_parts row;
 };
 [[nodiscard]] prepared_record prepare(raw_record record);
 

@@ -230,29 +230,30 @@ TEST_CASE("a log_row_view encodes to the very bytes of the log_row it stands for
     CHECK(back.recorded_us == -1);
 }
 
-TEST_CASE("a log row encoded ahead in parts, with its seq put in between, is the row encoded whole") {
+TEST_CASE("a log row written straight into its room is the row encode_to makes") {
     const std::string chain(32, '\x5a');
-    const std::string zero_chain(32, '\0');
     const std::string content(32, '\x11');
+    const std::string long_bytes(300, 'b');  // a size of two bytes
     for (const std::uint64_t seq : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{127}, std::uint64_t{128},
                                     std::uint64_t{300}, std::uint64_t{1} << 40, ~std::uint64_t{0}}) {
         for (const std::string_view problem : {std::string_view{}, std::string_view{"a reason"}}) {
-            const auto kind = problem.empty() ? record_kind::event : record_kind::undecodable;
-            CAPTURE(seq, problem);
-            log_row_view row{kind, R"({"id":"x"})", content, chain, "change/CHG-17",
-                             seq, 1'790'000'000'000'000, -5, problem};
-            // As the reading side makes it: the chain hash is not known yet and written in later.
-            log_row_view ahead = row;
-            ahead.chain_hash = zero_chain;
-            auto parts = log_row_parts::encode(ahead);
-            std::memcpy(parts.head.data() + parts.chain_at, chain.data(), chain.size());
-            std::string written(parts.size(seq), '?');
-            parts.write(written.data(), seq);
-            CHECK(written == encode(row));
-            const auto back = decode<log_row>(written);
-            CHECK(back.seq == seq);
-            CHECK(back.chain_hash == chain);
-            CHECK(back.entity == "change/CHG-17");
+            for (const std::int64_t t : {std::int64_t{0}, std::int64_t{-5}, std::int64_t{1'790'000'000'000'000},
+                                         std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
+                const auto kind = problem.empty() ? record_kind::event : record_kind::undecodable;
+                CAPTURE(seq, problem, t);
+                const log_row_view row{kind, problem.empty() ? std::string_view(R"({"id":"x"})") : long_bytes,
+                                       content, chain, problem.empty() ? "change/CHG-17" : "", seq, t, t / -2, problem};
+                const auto expected = encode(row);
+                REQUIRE(encoded_size(row) == expected.size());
+                std::string written(expected.size(), '?');
+                encode_into(written.data(), row);
+                CHECK(written == expected);
+                const auto back = decode<log_row>(written);
+                CHECK(back.seq == seq);
+                CHECK(back.occurred_us == t);
+                CHECK(back.chain_hash == chain);
+                CHECK(back.problem == problem);
+            }
         }
     }
 }
