@@ -28,6 +28,28 @@
 
 namespace ledger::projections {
 
+// The layout's numbers, for the archive below and for values written without one (encode_into).
+namespace compact {
+/// LEB128: 7 bits per byte, low bits first. Writes at most 10 bytes at `out`; returns the end.
+inline char* put_varint(char* out, std::uint64_t v) {
+    while (v >= 0x80) {
+        *out++ = static_cast<char>((v & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    *out++ = static_cast<char>(v);
+    return out;
+}
+[[nodiscard]] inline std::size_t varint_size(std::uint64_t v) {
+    std::size_t n = 1;
+    for (; v >= 0x80; v >>= 7) ++n;
+    return n;
+}
+/// A signed number as the unsigned one written for it (small magnitudes stay small).
+[[nodiscard]] inline std::uint64_t zigzag(std::int64_t v) {
+    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+}  // namespace compact
+
 class compact_output_archive : public cereal::OutputArchive<compact_output_archive, cereal::AllowEmptyClassElision> {
 public:
     explicit compact_output_archive(std::string& out)
@@ -37,13 +59,7 @@ public:
 
     void save_varint(std::uint64_t v) {
         char buffer[10];
-        std::size_t n = 0;
-        while (v >= 0x80) {
-            buffer[n++] = static_cast<char>((v & 0x7f) | 0x80);
-            v >>= 7;
-        }
-        buffer[n++] = static_cast<char>(v);
-        _out.append(buffer, n);
+        _out.append(buffer, static_cast<std::size_t>(compact::put_varint(buffer, v) - buffer));
     }
 
 private:
@@ -101,8 +117,7 @@ inline void CEREAL_SAVE_FUNCTION_NAME(compact_output_archive& ar, const T& t) {
     if constexpr (compact_detail::is_raw<T>) {
         ar.save_bytes(std::addressof(t), sizeof(t));
     } else if constexpr (std::is_signed_v<T>) {
-        const auto v = static_cast<std::int64_t>(t);
-        ar.save_varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+        ar.save_varint(compact::zigzag(static_cast<std::int64_t>(t)));
     } else {
         ar.save_varint(static_cast<std::uint64_t>(t));
     }

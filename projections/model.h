@@ -55,9 +55,10 @@ struct log_row {
     }
 };
 
-/// A log_row to encode, its strings borrowed: the projector writes one per record and copying
-/// the record's bytes and hashes into a log_row first cost three allocations. Encodes to exactly
-/// what the log_row with the same contents does (tested), and is read back as a log_row.
+/// A log_row to write, its strings borrowed: the projector writes one per record and copying
+/// the record's bytes and hashes into a log_row first cost three allocations. Written with
+/// encode_into() to exactly the bytes of the log_row with the same contents (tested), and read
+/// back as a log_row.
 struct log_row_view {
     static constexpr std::uint32_t version = log_row::version;  ///< it encodes a log_row
     record_kind kind = record_kind::event;
@@ -69,73 +70,37 @@ struct log_row_view {
     std::int64_t occurred_us = 0;
     std::int64_t recorded_us = 0;
     std::string_view problem;
-
-    template <class A>
-    void save(A& a) const {
-        auto text = [&a](std::string_view s) {
-            a(cereal::make_size_tag(static_cast<cereal::size_type>(s.size())));
-            a(cereal::binary_data(s.data(), s.size()));
-        };
-        a(kind);
-        text(bytes);
-        text(content_hash);
-        text(chain_hash);
-        text(entity);
-        a(seq, occurred_us, recorded_us);
-        text(problem);
-    }
 };
 
-/// The encoding of a log row, written straight into memory of its exact size (LMDB's page, with
-/// MDB_RESERVE): the layout of compact_archive.h for a log_row, without a cereal archive or a
-/// buffer in between: the projector writes one per record, and encoding it into a string that
-/// LMDB then copied cost the writer a copy of every record and the archive's overhead. The bytes
-/// are those encode_to() makes of the same log_row_view (tested).
-namespace log_row_encoding {
-[[nodiscard]] inline std::size_t varint_size(std::uint64_t v) {
-    std::size_t n = 1;
-    for (; v >= 0x80; v >>= 7) ++n;
-    return n;
-}
-[[nodiscard]] inline std::uint64_t zigzag(std::int64_t v) {
-    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-inline char* put_varint(char* out, std::uint64_t v) {
-    while (v >= 0x80) {
-        *out++ = static_cast<char>((v & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    *out++ = static_cast<char>(v);
-    return out;
-}
-inline char* put_text(char* out, std::string_view s) {
-    out = put_varint(out, s.size());
-    if (!s.empty()) std::memcpy(out, s.data(), s.size());
-    return out + s.size();
-}
-[[nodiscard]] inline std::size_t text_size(std::string_view s) { return varint_size(s.size()) + s.size(); }
-}  // namespace log_row_encoding
-
-/// The size of `row` encoded (encode_to() would make a string of this size).
+/// The size of `row` encoded: what encode() makes of the log_row with the same contents.
 [[nodiscard]] inline std::size_t encoded_size(const log_row_view& row) {
-    using namespace log_row_encoding;
-    return varint_size(log_row_view::version) + 1 + text_size(row.bytes) + text_size(row.content_hash) +
-           text_size(row.chain_hash) + text_size(row.entity) + varint_size(row.seq) + varint_size(zigzag(row.occurred_us)) +
-           varint_size(zigzag(row.recorded_us)) + text_size(row.problem);
+    using compact::varint_size, compact::zigzag;
+    auto text = [](std::string_view s) { return varint_size(s.size()) + s.size(); };
+    return varint_size(log_row_view::version) + 1 + text(row.bytes) + text(row.content_hash) + text(row.chain_hash) +
+           text(row.entity) + varint_size(row.seq) + varint_size(zigzag(row.occurred_us)) +
+           varint_size(zigzag(row.recorded_us)) + text(row.problem);
 }
-/// Writes `row` encoded into `out`, which has room for encoded_size(row) bytes.
+/// Writes `row` encoded into `out`, which has room for encoded_size(row) bytes: the layout of
+/// compact_archive.h for a log_row, written straight into memory of its exact size (LMDB's page,
+/// with MDB_RESERVE). Encoding it into a string that LMDB then copied cost the writer a copy of
+/// every record and a cereal archive's overhead.
 inline void encode_into(char* out, const log_row_view& row) {
-    using namespace log_row_encoding;
+    using compact::put_varint, compact::zigzag;
+    auto text = [&out](std::string_view s) {
+        out = put_varint(out, s.size());
+        if (!s.empty()) std::memcpy(out, s.data(), s.size());
+        out += s.size();
+    };
     out = put_varint(out, log_row_view::version);
     *out++ = static_cast<char>(row.kind);
-    out = put_text(out, row.bytes);
-    out = put_text(out, row.content_hash);
-    out = put_text(out, row.chain_hash);
-    out = put_text(out, row.entity);
+    text(row.bytes);
+    text(row.content_hash);
+    text(row.chain_hash);
+    text(row.entity);
     out = put_varint(out, row.seq);
     out = put_varint(out, zigzag(row.occurred_us));
     out = put_varint(out, zigzag(row.recorded_us));
-    put_text(out, row.problem);
+    text(row.problem);
 }
 
 /// The status of one entity after the events applied to it so far.
@@ -311,8 +276,7 @@ struct report_fact {
 template <typename T>
 concept versioned_value = requires { { T::version } -> std::convertible_to<std::uint32_t>; };
 
-/// Encodes `value` into `out`, replacing what it held (its memory is reused: the projector
-/// encodes a log row per record into one buffer).
+/// Encodes `value` into `out`, replacing what it held (its memory is reused).
 template <typename T>
 void encode_to(std::string& out, const T& value) {
     out.clear();
