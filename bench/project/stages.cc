@@ -3,7 +3,9 @@
 // (parse_json alone, then prepare(): SHA-256 and decoding) and the writer's (projector::apply
 // into a fresh LMDB directory, in batches). Prints µs per record for each, so a change to one
 // stage is measured without the other's noise or the broker's.
-//   project_stages FILE DATA_DIR [--batch N]
+//   project_stages FILE DATA_DIR [--batch N] [--every N]
+// --every N also prints the writer's µs per record (wall, user, system) for each N records, to
+// see how its cost moves as the read models grow.
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
     app.add_option("file", file, "records, one per line")->required();
     app.add_option("data", data, "a new LMDB data directory")->required();
     app.add_option("--batch", batch, "records per write transaction (default 500, as the runner)");
+    std::size_t every = 0;
+    app.add_option("--every", every, "also print the writer's cost for each N records (0: not)");
     CLI11_PARSE(app, argc, argv);
 
     std::vector<std::string> lines;
@@ -88,7 +92,21 @@ int main(int argc, char** argv) {
     t0 = clock_type::now();
     const auto cpu0 = cpu_us();
     std::vector<ledger::projections::prepared_record> chunk;
+    auto part_t0 = t0;
+    auto part_cpu0 = cpu0;
+    std::size_t part_start = 0;
     for (std::size_t i = 0; i < n; i += batch) {
+        if (every > 0 && i > part_start && (i - part_start) >= every) {
+            const auto now = clock_type::now();
+            const auto cpu = cpu_us();
+            const auto k = static_cast<double>(i - part_start);
+            fmt::print(stderr, "  records {:>9}-{:<9} apply {:6.2f} µs/record ({:.2f} user, {:.2f} system)\n", part_start,
+                       i, us_per(now - part_t0, i - part_start), (cpu.first - part_cpu0.first) / k,
+                       (cpu.second - part_cpu0.second) / k);
+            part_t0 = now;
+            part_cpu0 = cpu;
+            part_start = i;
+        }
         chunk.assign(std::make_move_iterator(prepared.begin() + static_cast<std::ptrdiff_t>(i)),
                      std::make_move_iterator(prepared.begin() + static_cast<std::ptrdiff_t>(std::min(n, i + batch))));
         auto r = p.apply(chunk);
