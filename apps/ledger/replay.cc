@@ -11,6 +11,8 @@
 #include <stop_token>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -40,6 +42,18 @@ struct replay_options {
     bool quiet = false;
     std::string log_level = "warn";
 };
+
+struct cpu_times {
+    double user = 0;
+    double system = 0;
+};
+/// The process's CPU time so far, every thread's, in seconds.
+cpu_times process_cpu() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return {secs(u.ru_utime), secs(u.ru_stime)};
+}
 
 int replay(const replay_options& o) {
     if (!set_log_level(o.log_level)) {
@@ -96,6 +110,7 @@ int replay(const replay_options& o) {
         };
     }
     const auto started = std::chrono::steady_clock::now();
+    const auto cpu_before = process_cpu();
     const bool show = !o.quiet && !o.as_json;
     auto last_print = started;
     ropts.on_progress = [&](std::int64_t next, std::int64_t end) {
@@ -135,6 +150,9 @@ int replay(const replay_options& o) {
     const double sync_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_started).count();
     const auto h = store->current_head();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto cpu_after = process_cpu();
+    const double user_secs = cpu_after.user - cpu_before.user;
+    const double system_secs = cpu_after.system - cpu_before.system;
     nlohmann::json out{{"data", o.data},
                        {"applied_offset", h.next_offset - 1},
                        {"records", h.records},
@@ -148,7 +166,11 @@ int replay(const replay_options& o) {
                        {"decoding_seconds", st.prepare_seconds},
                        {"waiting_for_writer_seconds", st.writer_wait_seconds},
                        {"writing_seconds", st.write_seconds},
-                       {"flushing_seconds", sync_secs}};
+                       {"flushing_seconds", sync_secs},
+                       // The process's CPU time over the replay, all threads: on a machine where the
+                       // projector's threads share the cores, their sum bounds the rate.
+                       {"cpu_user_seconds", user_secs},
+                       {"cpu_system_seconds", system_secs}};
     if (o.as_json) {
         fmt::print("{}\n", out.dump());
     } else {
@@ -156,8 +178,10 @@ int replay(const replay_options& o) {
                    h.next_offset - 1, o.data, secs, events::to_hex(h.chain));
         if (!o.quiet) {
             fmt::print("reading side: Kafka {:.1f} s, hashing and decoding {:.1f} s, waiting for the writer {:.1f} s; "
-                       "writer: {:.1f} s in LMDB transactions; {:.1f} s flushing to disk at the end\n",
-                       st.read_seconds, st.prepare_seconds, st.writer_wait_seconds, st.write_seconds, sync_secs);
+                       "writer: {:.1f} s in LMDB transactions; {:.1f} s flushing to disk at the end; "
+                       "CPU {:.1f} s user, {:.1f} s system\n",
+                       st.read_seconds, st.prepare_seconds, st.writer_wait_seconds, st.write_seconds, sync_secs,
+                       user_secs, system_secs);
         }
     }
     return exit_ok;
@@ -179,7 +203,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_flag("--json", o->as_json,
                   "Print a JSON summary: records, applied_offset, chain_hash, seconds, events_per_second and "
                   "where the time went (reading_seconds, decoding_seconds, waiting_for_writer_seconds, "
-                  "writing_seconds, flushing_seconds)");
+                  "writing_seconds, flushing_seconds) and the process's CPU time (cpu_user_seconds, "
+                  "cpu_system_seconds)");
     cmd->add_flag("--quiet", o->quiet, "No progress line");
     cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn or error")->capture_default_str();
     cmd->footer("Query the result with the read commands and --data DIR, e.g. ledger status change/CHG-17 --data DIR.");

@@ -140,10 +140,11 @@ printf '{"id":"d0000000-0000-4000-8000-00000000f001","type":"change.requested","
 set +e; "$LEDGER_BIN" status change/CHG-900 --data "$WORK/mid" >/dev/null 2>&1; rc=$?; set -e
 [[ $rc == 1 ]] || fail "an event recorded after --until is in the replay (status exit $rc)"
 # Where the replay's time went: the reading thread's parts add up to no more than the replay,
-# nor does the writer's; records were written, so the writer took some time.
+# nor does the writer's; records were written, so the writer took some time, and the process CPU.
 jq -e '([.reading_seconds, .decoding_seconds, .waiting_for_writer_seconds, .writing_seconds, .flushing_seconds] | all(type == "number" and . >= 0))
        and (.reading_seconds + .decoding_seconds + .waiting_for_writer_seconds <= .seconds)
-       and .writing_seconds > 0 and .writing_seconds <= .seconds and .flushing_seconds <= .seconds' "$WORK/body" >/dev/null ||
+       and .writing_seconds > 0 and .writing_seconds <= .seconds and .flushing_seconds <= .seconds
+       and .cpu_user_seconds > 0 and .cpu_system_seconds >= 0' "$WORK/body" >/dev/null ||
   fail "replay --json: where the time went: $(cat "$WORK/body")"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/r14" --offset 13 --quiet
 "$LEDGER_BIN" status change/CHG-101 --data "$WORK/r14" --json >"$WORK/body"
