@@ -95,18 +95,20 @@ int main(int argc, char** argv) {
     auto part_t0 = t0;
     auto part_cpu0 = cpu0;
     std::size_t part_start = 0;
+    // The writer's cost over the records from part_start to `end`; the next slice starts there.
+    auto report_slice = [&](std::size_t end) {
+        const auto now = clock_type::now();
+        const auto cpu = cpu_us();
+        const auto k = static_cast<double>(end - part_start);
+        fmt::print(stderr, "  records {:>9}-{:<9} apply {:6.2f} µs/record ({:.2f} user, {:.2f} system)\n", part_start,
+                   end, us_per(now - part_t0, end - part_start), (cpu.first - part_cpu0.first) / k,
+                   (cpu.second - part_cpu0.second) / k);
+        part_t0 = now;
+        part_cpu0 = cpu;
+        part_start = end;
+    };
     for (std::size_t i = 0; i < n; i += batch) {
-        if (every > 0 && i > part_start && (i - part_start) >= every) {
-            const auto now = clock_type::now();
-            const auto cpu = cpu_us();
-            const auto k = static_cast<double>(i - part_start);
-            fmt::print(stderr, "  records {:>9}-{:<9} apply {:6.2f} µs/record ({:.2f} user, {:.2f} system)\n", part_start,
-                       i, us_per(now - part_t0, i - part_start), (cpu.first - part_cpu0.first) / k,
-                       (cpu.second - part_cpu0.second) / k);
-            part_t0 = now;
-            part_cpu0 = cpu;
-            part_start = i;
-        }
+        if (every > 0 && i - part_start >= every) report_slice(i);
         chunk.assign(std::make_move_iterator(prepared.begin() + static_cast<std::ptrdiff_t>(i)),
                      std::make_move_iterator(prepared.begin() + static_cast<std::ptrdiff_t>(std::min(n, i + batch))));
         auto r = p.apply(chunk);
@@ -115,6 +117,7 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
+    if (every > 0 && n > part_start) report_slice(n);
     const auto write = clock_type::now() - t0;
     const auto cpu1 = cpu_us();
     s.lmdb().sync();
