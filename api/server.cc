@@ -67,6 +67,7 @@ private:
     }
 
     void read_header() {
+        _started = std::chrono::steady_clock::now();
         _parser.emplace();
         _parser->header_limit(_options.header_limit);
         // Beast checks Content-Length against the body limit while reading the header, before the
@@ -173,6 +174,10 @@ private:
                               if (counted) {
                                   --self->_stats->requests_in_flight;
                               }
+                              self->_stats->record_duration(static_cast<std::uint64_t>(
+                                  std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - self->_started)
+                                      .count()));
                               if (ec || msg->need_eof()) {
                                   self->close();
                                   return;
@@ -193,6 +198,7 @@ private:
     const server_options& _options;
     std::shared_ptr<const router> _routes;
     std::shared_ptr<server_stats> _stats;
+    std::chrono::steady_clock::time_point _started;  // the request's first byte read
 };
 
 result<tcp::endpoint> parse_listen(const std::string& listen) {
@@ -233,6 +239,33 @@ const std::error_category& api_category() noexcept {
 }
 
 std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), api_category()}; }
+
+void server_stats::record_duration(std::uint64_t us) noexcept {
+    std::size_t i = 0;
+    while (i < duration_bounds_us.size() && us > duration_bounds_us[i]) ++i;
+    duration_buckets[i].fetch_add(1, std::memory_order_relaxed);
+    duration_sum_us.fetch_add(us, std::memory_order_relaxed);
+}
+
+std::string server_stats::duration_metrics() const {
+    std::string out =
+        "# HELP ledger_http_request_duration_seconds Time from a request's first byte read to its answer written.\n"
+        "# TYPE ledger_http_request_duration_seconds histogram\n";
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < duration_buckets.size(); ++i) {
+        total += duration_buckets[i].load(std::memory_order_relaxed);
+        if (i < duration_bounds_us.size()) {
+            out += fmt::format("ledger_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                               static_cast<double>(duration_bounds_us[i]) / 1e6, total);
+        } else {
+            out += fmt::format("ledger_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", total);
+        }
+    }
+    out += fmt::format("ledger_http_request_duration_seconds_sum {}\n",
+                       static_cast<double>(duration_sum_us.load(std::memory_order_relaxed)) / 1e6);
+    out += fmt::format("ledger_http_request_duration_seconds_count {}\n", total);
+    return out;
+}
 
 server::server(server_options options, std::shared_ptr<const router> routes)
     : _options(std::move(options)),

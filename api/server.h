@@ -59,6 +59,20 @@ struct server_stats {
     std::atomic<std::uint64_t> requests_in_flight{0};
     /// Responses sent, by HTTP status code (100..599).
     std::array<std::atomic<std::uint64_t>, 600> responses_by_status{};
+
+    /// Upper bounds, in microseconds, of the request-duration histogram's buckets (a last,
+    /// unbounded bucket follows). A request's duration runs from the server reading its first
+    /// byte to the last byte of its answer handed to the kernel.
+    static constexpr std::array<std::uint64_t, 12> duration_bounds_us{
+        100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 100'000, 500'000, 1'000'000, 5'000'000};
+    /// Requests answered, by duration bucket (not cumulative; the last counts the rest).
+    std::array<std::atomic<std::uint64_t>, duration_bounds_us.size() + 1> duration_buckets{};
+    std::atomic<std::uint64_t> duration_sum_us{0};
+
+    /// Counts one answered request that took `us` microseconds.
+    void record_duration(std::uint64_t us) noexcept;
+    /// The histogram as Prometheus text: ledger_http_request_duration_seconds.
+    [[nodiscard]] std::string duration_metrics() const;
 };
 
 class server {

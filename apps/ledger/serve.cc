@@ -208,6 +208,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
             }
         }
         out += fmt::format("ledger_http_connections_open {}\n", stats.connections_open.load());
+        out += stats.duration_metrics();
         return out;
     };
     if (store) {

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -220,4 +223,44 @@ TEST_CASE("the body limit is chosen per request: 16 MiB for batches, 64 KiB othe
     auto sock = connect(io, s.endpoint);
     auto res = send_and_read(sock, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 80000\r\n\r\n" + std::string(80000, 'a'));
     CHECK(res.result() == http::status::ok);
+}
+
+TEST_CASE("each answered request is timed into the duration histogram") {
+    auto routes = std::make_shared<router>();
+    add_health_routes(*routes, node_info{"t", "ledger.t", "test", "run"});
+    // Answers after 150 ms, from another thread (as the handlers that wait for an offset do).
+    routes->add(http::verb::get, "/slow", [](request&& req, const request_context&, responder rs) {
+        std::thread([req = std::move(req), rs = std::move(rs)] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+            rs(json_response(req, http::status::ok, {{"slow", true}}));
+        }).detach();
+    });
+    server_options opts;
+    opts.listen = "127.0.0.1:0";
+    server srv(opts, routes);
+    REQUIRE(srv.start());
+    asio::io_context io;
+    auto sock = connect(io, srv.local_endpoint());
+    CHECK(send_and_read(sock, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").result() == http::status::ok);
+    CHECK(send_and_read(sock, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").result() == http::status::ok);
+    CHECK(send_and_read(sock, "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n").result() == http::status::not_found);
+    // The count is taken once the write completes, just after the client has the answer.
+    for (int i = 0; i < 200 && srv.stats().duration_metrics().find("_count 3\n") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const auto text = srv.stats().duration_metrics();
+    INFO(text);
+    CHECK(text.find("# TYPE ledger_http_request_duration_seconds histogram\n") != std::string::npos);
+    CHECK(text.find("ledger_http_request_duration_seconds_count 3\n") != std::string::npos);
+    CHECK(text.find("ledger_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
+    // The slow one is over 100 ms; the two others under it.
+    CHECK(text.find("ledger_http_request_duration_seconds_bucket{le=\"0.1\"} 2\n") != std::string::npos);
+    CHECK(text.find("ledger_http_request_duration_seconds_bucket{le=\"0.5\"} 3\n") != std::string::npos);
+    // The sum holds the 150 ms of the slow one.
+    const auto sum_at = text.find("_sum ");
+    REQUIRE(sum_at != std::string::npos);
+    const double sum = std::stod(text.substr(sum_at + 5));
+    CHECK(sum >= 0.150);
+    CHECK(sum < 1.0);
+    srv.stop();
 }

@@ -107,6 +107,12 @@ wait "$wait_504" || fail "min_offset beyond the log must answer 504"
 curl -s "$LEDGER_URL/metrics" >"$WORK/metrics"
 grep -q "^ledger_applied_offset $bad$" "$WORK/metrics" || fail "metrics: $(cat "$WORK/metrics")"
 grep -q '^ledger_http_responses_total{status="200"}' "$WORK/metrics" || fail "metrics by status"
+# Every answer so far timed: the histogram counts as many requests as the responses by status
+# (less the /metrics request itself, answered after its text was made).
+answered=$(awk -F' ' '/^ledger_http_responses_total/ {n += $2} END {print n}' "$WORK/metrics")
+timed=$(awk '/^ledger_http_request_duration_seconds_count/ {print $2}' "$WORK/metrics")
+[[ -n $timed && $timed -gt 0 && $timed == "$answered" ]] ||
+  fail "request durations: $timed timed, $answered answered: $(grep request_duration "$WORK/metrics")"
 grep -Eq '^ledger_projector_seconds_total\{part="writing"\} ([1-9]|0\.0*[1-9])' "$WORK/metrics" ||
   fail "metrics: the projector's writing time: $(grep projector_seconds "$WORK/metrics")"
 
