@@ -1,7 +1,14 @@
 #include "api/server.h"
 
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <optional>
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -201,6 +208,40 @@ private:
     std::chrono::steady_clock::time_point _started;  // the request's first byte read
 };
 
+// Asks for a time slice of `slice` for the calling thread, its policy (SCHED_OTHER) and nice
+// value kept. Needs no privilege; a kernel without custom slices ignores the size.
+void request_slice(std::chrono::microseconds slice) {
+#ifdef SYS_sched_setattr
+    // struct sched_attr as the kernel defines it (its first version, 48 bytes); glibc 2.36 has
+    // neither the struct nor a wrapper, and <linux/sched/types.h> clashes with <sched.h>.
+    struct {
+        std::uint32_t size;
+        std::uint32_t sched_policy;
+        std::uint64_t sched_flags;
+        std::int32_t sched_nice;
+        std::uint32_t sched_priority;
+        std::uint64_t sched_runtime;
+        std::uint64_t sched_deadline;
+        std::uint64_t sched_period;
+    } attr{};
+    static_assert(sizeof attr == 48);
+    attr.size = sizeof attr;
+    if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) {
+        spdlog::debug("http: sched_getattr failed: {}", std::strerror(errno));
+        return;
+    }
+    if (attr.sched_policy != SCHED_OTHER) return;  // a policy chosen by the operator is theirs
+    attr.size = sizeof attr;
+    attr.sched_flags = 0;
+    attr.sched_runtime = static_cast<std::uint64_t>(std::chrono::nanoseconds(slice).count());
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
+        spdlog::debug("http: a {} us time slice refused: {}", slice.count(), std::strerror(errno));
+    }
+#else
+    (void)slice;
+#endif
+}
+
 result<tcp::endpoint> parse_listen(const std::string& listen) {
     const auto colon = listen.rfind(':');
     auto bad = [&] {
@@ -296,7 +337,11 @@ result<void> server::start() {
     if (_acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
     accept();
     for (auto& io : _ios) {
-        _threads.emplace_back([io = io.get()] { io->run(); });
+        _threads.emplace_back([io = io.get(), slice = _options.io_slice] {
+            pthread_setname_np(pthread_self(), "ledger-http");
+            if (slice.count() > 0) request_slice(slice);
+            io->run();
+        });
     }
     return boost::outcome_v2::success();
 }

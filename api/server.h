@@ -50,6 +50,12 @@ struct server_options {
     std::size_t max_connections = 1024;
     /// Threads running the I/O. Default: 2.
     unsigned threads = 2;
+    /// The time slice the I/O threads ask the scheduler for (Linux 6.12 and later, EEVDF; an
+    /// earlier kernel ignores it). A thread with a short slice gets an early deadline, so when a
+    /// request wakes it, it runs ahead of a thread that is in the middle of its slice (1.4 ms on
+    /// two cores) instead of waiting for the slice to end. 0 keeps the kernel's default.
+    /// Default: 100 us, the shortest the kernel takes.
+    std::chrono::microseconds io_slice{100};
 };
 
 /// Counters the server keeps (for /metrics).

@@ -3,7 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
+
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -263,4 +270,53 @@ TEST_CASE("each answered request is timed into the duration histogram") {
     CHECK(sum >= 0.150);
     CHECK(sum < 1.0);
     srv.stop();
+}
+
+namespace {
+
+// The slice (sched_attr.sched_runtime, ns) the kernel keeps for thread `tid`.
+std::uint64_t slice_of(const std::string& tid) {
+    struct {
+        std::uint32_t size, policy;
+        std::uint64_t flags;
+        std::int32_t nice;
+        std::uint32_t priority;
+        std::uint64_t runtime, deadline, period;
+    } attr{};
+    REQUIRE(syscall(SYS_sched_getattr, std::stoi(tid), &attr, sizeof attr, 0) == 0);
+    return attr.runtime;
+}
+
+bool kernel_has_custom_slices() {  // Linux 6.12
+    utsname u{};
+    uname(&u);
+    int major = 0, minor = 0;
+    std::sscanf(u.release, "%d.%d", &major, &minor);
+    return major > 6 || (major == 6 && minor >= 12);
+}
+
+}  // namespace
+
+TEST_CASE("the I/O threads are named ledger-http and ask for a 100 us time slice") {
+    server_options opts;
+    opts.threads = 3;
+    running_server s(opts);
+    // Each thread names itself as it starts: wait for the three (at most 2 s).
+    std::vector<std::string> http_threads;
+    for (int i = 0; i < 200 && http_threads.size() != 3; ++i) {
+        if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        http_threads.clear();
+        for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+            std::ifstream comm(t.path() / "comm");
+            std::string name;
+            std::getline(comm, name);
+            if (name == "ledger-http") http_threads.push_back(t.path().filename().string());
+        }
+    }
+    REQUIRE(http_threads.size() == 3);
+    if (kernel_has_custom_slices()) {
+        for (const auto& tid : http_threads) CHECK(slice_of(tid) == 100'000);
+        // The thread that started them keeps the kernel's own.
+        CHECK(slice_of(std::to_string(gettid())) != 100'000);
+    }
 }
