@@ -31,6 +31,15 @@ phase_summary() {
 
 # The first free TCP port on 127.0.0.1 from START (with PORT+1 free too, for a controller). Start
 # below 32768: ports in the ephemeral range can be taken by any outgoing connection meanwhile.
+# The machine's CPU time so far as "steal total" in clock ticks (the first line of /proc/stat), and
+# the share of it the hypervisor gave to others between two such samples: a benchmark prints it
+# beside each figure, so a slow run on a busy host can be told from slow code.
+cpu_sample() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; ++i) t += $i; print $9, t; exit }' /proc/stat; }
+steal_share() {  # steal_share "BEFORE" "AFTER" -> e.g. 0.031
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]
+    printf "%.3f\n", (d > 0 ? (y[1] - x[1]) / d : 0) }'
+}
+
 free_port_pair() {
   local p
   for ((p = $1; p < $1 + 2000; p += 2)); do
