@@ -281,6 +281,21 @@ void projector_runner::loop(std::stop_token stop) {
         });
         return true;
     };
+    // Between batches (none in flight): a checkpoint of the head when one is due, on the writer's
+    // thread; false once writing it failed (the runner has stalled).
+    auto checkpoint_if_due = [&]() -> bool {
+        std::optional<result<std::optional<projections::checkpoint_row>>> due;
+        writer.submit([this, &due] { due.emplace(_projector.checkpoint_if_due()); }).get();
+        if (!*due) {
+            set_stalled(due->error().message);
+            return false;
+        }
+        if (!due->value()) return true;
+        if (_options.on_checkpoint) _options.on_checkpoint(*due->value());
+        std::lock_guard lock(_mu);
+        _status.checkpoints += 1;
+        return true;
+    };
     auto finish = [&](runner_state state) {
         std::lock_guard lock(_mu);
         if (_status.state != runner_state::stalled) _status.state = state;
@@ -364,6 +379,7 @@ void projector_runner::loop(std::stop_token stop) {
                     limit_reached = true;
                 }
             }
+            const bool idle = batch.empty();
             if (!batch.empty() && !launch(std::move(batch))) {
                 settle();
                 return;
@@ -388,6 +404,9 @@ void projector_runner::loop(std::stop_token stop) {
                 finish(runner_state::stopped);
                 return;
             }
+            // A quiet ledger: the events applied since the last checkpoint get theirs one
+            // checkpoint_interval after it, not with the next event, whenever that comes.
+            if (idle && !checkpoint_if_due()) return;
         }
         if (!settle()) return;
     }

@@ -242,7 +242,57 @@ void chain_ahead(std::vector<prepared_record>& records, head& through) {
 }
 
 projector::projector(store& s, projector_options options)
-    : _store(s), _options(options), _calendar(load_calendar(s)), _sla(s.policy(), _calendar) {}
+    : _store(s),
+      _options(options),
+      _checkpointed_through(last_checkpoint_offset(s)),
+      _applied_through(s.current_head().next_offset - 1),
+      _calendar(load_calendar(s)),
+      _sla(s.policy(), _calendar) {}
+
+std::int64_t projector::last_checkpoint_offset(store& s) {
+    store::reader r(s);
+    cursor c(r.get(), s.checkpoints);
+    if (!c.last()) return -1;
+    return static_cast<std::int64_t>(read_be64(c.key()));
+}
+
+checkpoint_row projector::sign_checkpoint(write_txn& txn, const head& at) {
+    checkpoint_row cp;
+    cp.offset = at.next_offset - 1;
+    cp.chain_hash = events::as_bytes(at.chain);
+    cp.public_key = _store.public_key();
+    cp.signature =
+        events::ed25519_sign(_store.secret_key(), checkpoint_message(_store.topic(), cp.offset, events::to_hex(at.chain)));
+    cp.signed_at =
+        events::format_utc(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+    txn.append(_store.checkpoints, be64(static_cast<std::uint64_t>(cp.offset)), encode(cp));
+    return cp;
+}
+
+result<std::optional<checkpoint_row>> projector::checkpoint_if_due() {
+    const auto now = std::chrono::steady_clock::now();
+    if (_applied_through <= _checkpointed_through || now - _last_checkpoint < _options.checkpoint_interval) {
+        return std::optional<checkpoint_row>{};
+    }
+    for (int attempt = 0;; ++attempt) {
+        try {
+            write_txn txn(_store.lmdb());
+            const head h = _store.read_head(txn.get());
+            if (h.next_offset - 1 <= _checkpointed_through) return std::optional<checkpoint_row>{};
+            auto cp = sign_checkpoint(txn, h);
+            txn.commit();
+            _last_checkpoint = now;
+            _checkpointed_through = cp.offset;
+            return std::optional<checkpoint_row>{std::move(cp)};
+        } catch (const lmdb_error& e) {
+            if (e.code() == MDB_MAP_FULL && attempt < 16) {
+                _store.grow();
+                continue;
+            }
+            return failure(errc::cannot_open, fmt::format("Cannot write the read models: {}", e.what()), "data");
+        }
+    }
+}
 
 calendar projector::load_calendar(store& s) {
     store::reader r(s);
@@ -274,18 +324,7 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             batch_cache cache(_store, txn);
             // The trails by entity, actor and system, in blocks (model.h): what this batch adds to each.
             block_additions entity_blocks, actor_blocks, system_blocks;
-            auto sign_checkpoint = [&](const head& at) {
-                checkpoint_row cp;
-                cp.offset = at.next_offset - 1;
-                cp.chain_hash = events::as_bytes(at.chain);
-                cp.public_key = _store.public_key();
-                cp.signature = events::ed25519_sign(
-                    _store.secret_key(), checkpoint_message(_store.topic(), cp.offset, events::to_hex(at.chain)));
-                cp.signed_at = events::format_utc(std::chrono::time_point_cast<std::chrono::microseconds>(
-                    std::chrono::system_clock::now()));
-                txn.append(_store.checkpoints, be64(static_cast<std::uint64_t>(cp.offset)), encode(cp));
-                out.checkpoints.push_back(cp);
-            };
+            auto sign_checkpoint = [&](const head& at) { out.checkpoints.push_back(this->sign_checkpoint(txn, at)); };
             for (const auto& raw : records) {
                 if (raw.offset < h.next_offset) {
                     ++out.skipped;
@@ -382,7 +421,11 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             cache.flush();
             _store.write_head(txn, h);
             txn.commit();
-            if (!out.checkpoints.empty()) _last_checkpoint = std::chrono::steady_clock::now();
+            _applied_through = h.next_offset - 1;
+            if (!out.checkpoints.empty()) {
+                _last_checkpoint = std::chrono::steady_clock::now();
+                _checkpointed_through = out.checkpoints.back().offset;
+            }
             out.after = h;
         } catch (const lmdb_error& e) {
             if (e.code() == MDB_MAP_FULL && attempt < 16) {

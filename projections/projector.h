@@ -54,7 +54,8 @@ void chain_ahead(std::vector<prepared_record>& records, head& through);
 struct projector_options {
     /// A checkpoint at every offset that is a multiple of this minus one (1,000 events)...
     std::int64_t checkpoint_every = 1000;
-    /// ... and at the end of a batch when this long has passed since the last one.
+    /// ... and at the end of a batch when this long has passed since the last one, or, when no
+    /// batch comes, by checkpoint_if_due() this long after the last one.
     std::chrono::milliseconds checkpoint_interval{10'000};
 };
 
@@ -77,16 +78,26 @@ public:
     /// The same for records not prepared yet (prepares them here).
     [[nodiscard]] result<batch_result> apply(const std::vector<raw_record>& records);
 
+    /// Signs a checkpoint of the head, in a transaction of its own, when events applied since the
+    /// last checkpoint have waited checkpoint_interval: a batch signs one only when it comes, so
+    /// without this the last events before a quiet spell would wait for the next event to be
+    /// covered. nullopt when none is due. The writer's thread only, between batches.
+    [[nodiscard]] result<std::optional<checkpoint_row>> checkpoint_if_due();
+
     /// The canonical JSON a checkpoint signs.
     [[nodiscard]] static std::string checkpoint_message(const std::string& topic, std::int64_t offset,
                                                         const std::string& chain_hash_hex);
 
 private:
     static calendar load_calendar(store& s);
+    static std::int64_t last_checkpoint_offset(store& s);
+    checkpoint_row sign_checkpoint(write_txn& txn, const head& at);
 
     store& _store;
     projector_options _options;
     std::chrono::steady_clock::time_point _last_checkpoint = std::chrono::steady_clock::now();
+    std::int64_t _checkpointed_through;  ///< the offset of the last checkpoint signed (-1: none)
+    std::int64_t _applied_through;       ///< the offset of the last record applied (-1: none)
     calendar _calendar;  ///< with the holidays applied so far
     sla_engine _sla;
 };

@@ -9,6 +9,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -790,4 +791,75 @@ TEST_CASE("Read models of an older format are rebuilt; the ledger key stays") {
     auto reader = store::open(dir.path, "ledger.test", false);
     REQUIRE_FALSE(reader.has_value());
     CHECK(reader.error().message.find("format 1") != std::string::npos);
+}
+
+TEST_CASE("A quiet ledger's last events get a checkpoint one interval after the last checkpoint") {
+    temp_dir dir;
+    projector_options o;
+    o.checkpoint_interval = std::chrono::milliseconds(500);  // long beside a few LMDB transactions
+    const auto wait = std::chrono::milliseconds(600);
+    auto s = store::open(dir.path, "ledger.test", true).value();
+    auto signed_offsets = [&] {
+        std::vector<std::int64_t> out;
+        store::reader r(*s);
+        cursor c(r.get(), s->checkpoints);
+        for (bool ok = c.first(); ok; ok = c.next()) out.push_back(decode<checkpoint_row>(c.value()).offset);
+        return out;
+    };
+    auto p = std::make_unique<projector>(*s, o);
+    REQUIRE(p->apply({raw_record{0, "a"}, raw_record{1, "b"}, raw_record{2, "c"}}));
+    auto due = p->checkpoint_if_due();  // the interval has not passed since the projector started
+    REQUIRE(due);
+    CHECK_FALSE(due.value());
+    std::this_thread::sleep_for(wait);
+    due = p->checkpoint_if_due();
+    REQUIRE(due);
+    REQUIRE(due.value());
+    const auto cp = *due.value();
+    CHECK(cp.offset == 2);
+    CHECK(cp.chain_hash == events::as_bytes(s->current_head().chain));
+    CHECK(events::ed25519_verify(cp.public_key,
+                                 projector::checkpoint_message("ledger.test", 2, events::to_hex(s->current_head().chain)),
+                                 cp.signature));
+    CHECK(signed_offsets() == std::vector<std::int64_t>{2});
+    std::this_thread::sleep_for(wait);
+    due = p->checkpoint_if_due();  // nothing applied since: nothing to sign
+    REQUIRE(due);
+    CHECK_FALSE(due.value());
+    CHECK(signed_offsets() == std::vector<std::int64_t>{2});
+
+    // A batch an interval after the last checkpoint signs one itself; the next one, right after,
+    // does not, and the quiet spell after it does.
+    auto applied = p->apply({raw_record{3, "d"}});
+    REQUIRE(applied);
+    CHECK(applied.value().checkpoints.size() == 1);
+    applied = p->apply({raw_record{4, "e"}});
+    REQUIRE(applied);
+    CHECK(applied.value().checkpoints.empty());
+    due = p->checkpoint_if_due();
+    REQUIRE(due);
+    CHECK_FALSE(due.value());
+    std::this_thread::sleep_for(wait);
+    due = p->checkpoint_if_due();
+    REQUIRE(due);
+    REQUIRE(due.value());
+    CHECK(due.value()->offset == 4);
+    CHECK(signed_offsets() == std::vector<std::int64_t>{2, 3, 4});
+
+    // After a restart the projector knows which records the last checkpoint covers.
+    REQUIRE(p->apply({raw_record{5, "f"}}));
+    p.reset();
+    s.reset();
+    s = store::open(dir.path, "ledger.test", true).value();
+    p = std::make_unique<projector>(*s, o);
+    std::this_thread::sleep_for(wait);
+    due = p->checkpoint_if_due();
+    REQUIRE(due);
+    REQUIRE(due.value());
+    CHECK(due.value()->offset == 5);
+    std::this_thread::sleep_for(wait);
+    due = p->checkpoint_if_due();
+    REQUIRE(due);
+    CHECK_FALSE(due.value());
+    CHECK(signed_offsets() == std::vector<std::int64_t>{2, 3, 4, 5});
 }
