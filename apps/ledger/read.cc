@@ -2,12 +2,12 @@
 // data directory (--data, e.g. a replayed one) or a running ledger (--url, --token); tables by
 // default, --json for scripts.
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
-
 #include <sstream>
 
 #include <fmt/format.h>
@@ -269,8 +269,13 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                     fmt::print("{}\n", out->dump(2));
                 } else {
                     fmt::print("{} {} ({})\n", out->value("service", ""), out->value("month", ""), out->value("environment", ""));
-                    fmt::print("  service minutes  {}\n", (*out)["service_minutes"].dump());
-                    fmt::print("  outage minutes   {}\n", (*out)["outage_minutes"].dump());
+                    // Minutes are whole for a month that has ended; for the month so far, to two places.
+                    auto minutes = [](const nlohmann::json& v) {
+                        const double n = v.get<double>();
+                        return n == std::floor(n) ? fmt::format("{:.0f}", n) : fmt::format("{:.2f}", n);
+                    };
+                    fmt::print("  service minutes  {}\n", minutes((*out)["service_minutes"]));
+                    fmt::print("  outage minutes   {}\n", minutes((*out)["outage_minutes"]));
                     fmt::print("  availability     {} %  (target {} %){}\n", (*out)["availability_percent"].dump(),
                                (*out)["target_percent"].dump(), out->value("breached", false) ? "  BREACHED" : "");
                 }

@@ -202,6 +202,12 @@ expect 400 "/v1/availability?month=2026-11"
 expect 404 "/v1/availability?service=nope&month=2026-11"
 "$LEDGER_BIN" availability altinn 2026-11 --as-of 2026-11-20T12:00:00+01:00 --url "$LEDGER_URL" --token "$READER" --json |
   jq -e '.outage_minutes == 90 and .breached' >/dev/null || fail "ledger availability --json"
+# The table: whole minutes for a month that has ended, two places for the month so far.
+out=$("$LEDGER_BIN" availability altinn 2026-11 --as-of 2026-11-20T12:00:30+01:00 --url "$LEDGER_URL" --token "$READER")
+grep -q '^  service minutes  28080.50$' <<<"$out" && grep -q '^  outage minutes   90$' <<<"$out" &&
+  grep -q 'BREACHED' <<<"$out" || fail "ledger availability, November so far: $out"
+out=$("$LEDGER_BIN" availability altinn 2026-10 --url "$LEDGER_URL" --token "$READER")
+grep -q '^  service minutes  44700$' <<<"$out" || fail "ledger availability, October: $out"
 
 # March and October through Kafka alone: a ledger of its own, written straight to Kafka and
 # replayed. March 2026 has one hour fewer; the outage across the switch (01:30 CET to 03:30
