@@ -207,6 +207,8 @@ int serve(const serving_options& o, role r, bool tokens_given) {
                 out += fmt::format("ledger_http_responses_total{{status=\"{}\"}} {}\n", code, n);
             }
         }
+        out += "# HELP ledger_http_connections_open HTTP connections open now.\n"
+               "# TYPE ledger_http_connections_open gauge\n";
         out += fmt::format("ledger_http_connections_open {}\n", stats.connections_open.load());
         out += stats.duration_metrics();
         return out;

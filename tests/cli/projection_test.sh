@@ -107,6 +107,12 @@ wait "$wait_504" || fail "min_offset beyond the log must answer 504"
 curl -s "$LEDGER_URL/metrics" >"$WORK/metrics"
 grep -q "^ledger_applied_offset $bad$" "$WORK/metrics" || fail "metrics: $(cat "$WORK/metrics")"
 grep -q '^ledger_http_responses_total{status="200"}' "$WORK/metrics" || fail "metrics by status"
+# Every sample's metric has its HELP and TYPE (a histogram's series by the histogram's name).
+untyped=$(awk '/^# TYPE / { typed[$3] = 1; next } /^#/ { next }
+  { name = $1; sub(/\{.*/, "", name); base = name; sub(/_(bucket|sum|count)$/, "", base)
+    if (!(name in typed) && !(base in typed)) print name }' "$WORK/metrics" | sort -u)
+[[ -z $untyped ]] || fail "metrics without a TYPE line: $untyped"
+[[ $(grep -c '^# HELP ' "$WORK/metrics") == $(grep -c '^# TYPE ' "$WORK/metrics") ]] || fail "metrics: HELP and TYPE lines differ in number"
 # Every answer so far timed: the histogram counts as many requests as the responses by status
 # (less the /metrics request itself, answered after its text was made).
 answered=$(awk -F' ' '/^ledger_http_responses_total/ {n += $2} END {print n}' "$WORK/metrics")
