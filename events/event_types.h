@@ -30,7 +30,7 @@ enum class value_format {
     date,         ///< YYYY-MM-DD
     month,        ///< YYYY-MM
     digest,       ///< "sha256:" + 64 hex digits
-    fingerprint,  ///< "sha256:" + 64 hex digits (of a key or certificate, never the secret)
+    fingerprint,  ///< "sha256:" + hex digits (of a key or certificate, never the secret)
     public_key,   ///< base64 of a 32-byte Ed25519 public key
     choice,       ///< one of `choices`
     percent,      ///< a number, 0 < x <= 100

@@ -125,6 +125,21 @@ TEST_CASE("type-specific rules") {
         data.erase("public_key");
         CHECK(decode_event(base("key.issued", "key/K-1", data), now));
     }
+    SECTION("a key's fingerprint is \"sha256:\" and hex digits (domain.md 2.3), an artifact's digest 64 of them") {
+        json data{{"purpose", "seal"}, {"owner", "bank"}, {"fingerprint", "sha256:9f86d081884c"},
+                  {"not_after", "2027-01-01T00:00:00Z"}};
+        CHECK(decode_event(base("key.issued", "key/K-1", data), now));
+        data["fingerprint"] = "sha256:" + std::string(64, 'A');
+        CHECK(decode_event(base("key.issued", "key/K-1", data), now));
+        for (const char* bad : {"sha256:", "sha256:xyz", "9f86d081884c", "SHA256:9f86", "sha1:9f86"}) {
+            data["fingerprint"] = bad;
+            auto ev = decode_event(base("key.issued", "key/K-1", data), now);
+            REQUIRE_FALSE(ev);
+            CHECK(ev.error().field == "data.fingerprint");
+        }
+        json deployed{{"environment", "test"}, {"artifact", {{"name", "a"}, {"version", "1"}, {"digest", "sha256:9f86"}}}};
+        CHECK(decode_event(base("change.deployed", "change/C-1", deployed), now).error().field == "data.artifact.digest");
+    }
     SECTION("references take a bare id or one with its kind") {
         auto ev = decode_event(base("route.activated", "route/R-1", {{"window", "window/W-2"}}), now);
         REQUIRE(ev);
