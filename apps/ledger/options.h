@@ -32,6 +32,9 @@ struct serving_options {
     unsigned linger_ms = 1;
     /// ledger project: stop once the end of the log is applied. Default: false.
     bool exit_at_end = false;
+    /// Serve HTTP (health, metrics, reads). False for `ledger project --exit-at-end` without an
+    /// explicit --listen: a batch job does not take the port of the ledger already serving there.
+    bool serve_http = true;
 
     /// The data directory with its default filled in.
     [[nodiscard]] std::string data_dir() const { return data.empty() ? "var/ledger/" + ledger : data; }

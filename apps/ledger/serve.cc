@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -225,28 +226,34 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         }
     }
 
-    api::server_options server_opts;
-    server_opts.listen = o.listen;
-    server_opts.threads = o.http_threads;
-    server_opts.body_limit = api::max_event_body;
-    server_opts.body_limit_for = api::body_limit_for;
-    http_holder = std::make_shared<api::server>(server_opts, routes);
-    api::server& http = *http_holder;
-    if (auto started = http.start(); !started) {
-        fmt::print(stderr, "{}: --listen: {}\n", cmd, started.error().message);
-        return exit_failure;
+    if (o.serve_http) {
+        api::server_options server_opts;
+        server_opts.listen = o.listen;
+        server_opts.threads = o.http_threads;
+        server_opts.body_limit = api::max_event_body;
+        server_opts.body_limit_for = api::body_limit_for;
+        http_holder = std::make_shared<api::server>(server_opts, routes);
+        if (auto started = http_holder->start(); !started) {
+            fmt::print(stderr, "{}: --listen: {}\n", cmd, started.error().message);
+            return exit_failure;
+        }
+        const auto endpoint = http_holder->local_endpoint();
+        spdlog::info("ledger {}: serving http://{}:{}", name.value().str(), endpoint.address().to_string(),
+                     endpoint.port());
+    } else {
+        spdlog::info("ledger {}: a batch job, no HTTP (--listen serves health and metrics meanwhile)",
+                     name.value().str());
     }
-    const auto endpoint = http.local_endpoint();
-    spdlog::info("ledger {}: serving http://{}:{}", name.value().str(), endpoint.address().to_string(),
-                 endpoint.port());
 
     std::jthread finisher;
+    std::atomic<bool> finished{false};
     if (runner && o.exit_at_end) {
         // --exit-at-end: when the projector has applied the whole log (or stalled), stop as if signalled.
-        finisher = std::jthread([runner](std::stop_token st) {
+        finisher = std::jthread([runner, &finished](std::stop_token st) {
             while (!st.stop_requested()) {
                 const auto state = runner->status().state;
                 if (state == consumers::runner_state::stopped || state == consumers::runner_state::stalled) {
+                    finished = true;
                     ::kill(::getpid(), SIGTERM);
                     return;
                 }
@@ -256,12 +263,18 @@ int serve(const serving_options& o, role r, bool tokens_given) {
     }
     int signal = 0;
     sigwait(&stop_signals, &signal);
-    spdlog::info("ledger {}: {} received, stopping", name.value().str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
+    if (finished) {
+        spdlog::info("ledger {}: {}, stopping", name.value().str(),
+                     runner->status().state == consumers::runner_state::stalled ? "the projector stalled"
+                                                                                 : "the whole log is applied");
+    } else {
+        spdlog::info("ledger {}: {} received, stopping", name.value().str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
+    }
     if (finisher.joinable()) {
         finisher.request_stop();
         finisher.join();
     }
-    http.stop();       // answers requests in flight first (up to 5 s)
+    if (http_holder) http_holder->stop();  // answers requests in flight first (up to 5 s)
     gateway.reset();   // then flushes what Kafka has not acknowledged yet
     if (runner) runner->stop();  // the batch in hand commits whole or not at all
     checkpoint_producer.reset();
@@ -286,9 +299,11 @@ void add_serving_command(CLI::App& app, int& exit_code, const char* name, const 
     add_serving_flags(*cmd, *options);
     if (r == role::project) {
         cmd->add_flag("--exit-at-end", options->exit_at_end,
-                      "Stop once the whole log is applied (a batch job), exit 1 if the projector stalled");
+                      "Stop once the whole log is applied (a batch job), exit 1 if the projector stalled; "
+                      "serves HTTP only when --listen is given");
     }
     cmd->callback([options, &exit_code, cmd, r] {
+        if (options->exit_at_end && cmd->get_option("--listen")->count() == 0) options->serve_http = false;
         exit_code = serve(*options, r, cmd->get_option("--tokens")->count() > 0);
     });
 }

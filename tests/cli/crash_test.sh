@@ -44,8 +44,12 @@ done
 echo "after $kills kills: applied through offset $last; $during kill(s) landed before the end of the log"
 (( during >= kills * 4 / 5 )) || fail "only $during of $kills kills landed during the projection"
 
-# Finish, then compare with a clean rebuild.
-"$LEDGER_BIN" project "${args[@]}" --exit-at-end >"$WORK/p.out" 2>"$WORK/p.log" || fail "final projection: $(tail -5 "$WORK/p.log")"
+# Finish as a batch job (no --listen: no HTTP, so it never takes the port of a ledger serving
+# there), then compare with a clean rebuild.
+"$LEDGER_BIN" project --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/data" --exit-at-end \
+  >"$WORK/p.out" 2>"$WORK/p.log" || fail "final projection: $(tail -5 "$WORK/p.log")"
+grep -q "a batch job, no HTTP" "$WORK/p.log" && ! grep -q "serving http" "$WORK/p.log" &&
+  grep -q "the whole log is applied, stopping" "$WORK/p.log" || fail "the batch job's log: $(cat "$WORK/p.log")"
 [[ $(applied) == $((events - 1)) ]] || fail "the final projection ended at offset $(applied)"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/clean" --quiet >/dev/null
 a=$("$LEDGER_BIN" digest --data "$WORK/data")
