@@ -241,6 +241,27 @@ void chain_ahead(std::vector<prepared_record>& records, head& through) {
     }
 }
 
+namespace {
+
+/// Runs `body(attempt)`, one write transaction, again (whole) after growing the map while LMDB
+/// says MDB_MAP_FULL, up to 16 times; any other LMDB error fails naming the data directory.
+template <class Body>
+auto with_map_growth(store& s, Body&& body) -> decltype(body(0)) {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return body(attempt);
+        } catch (const lmdb_error& e) {
+            if (e.code() == MDB_MAP_FULL && attempt < 16) {
+                s.grow();  // the transaction was aborted
+                continue;
+            }
+            return failure(errc::cannot_open, fmt::format("Cannot write the read models: {}", e.what()), "data");
+        }
+    }
+}
+
+}  // namespace
+
 projector::projector(store& s, projector_options options)
     : _store(s),
       _options(options),
@@ -274,24 +295,16 @@ result<std::optional<checkpoint_row>> projector::checkpoint_if_due() {
     if (_applied_through <= _checkpointed_through || now - _last_checkpoint < _options.checkpoint_interval) {
         return std::optional<checkpoint_row>{};
     }
-    for (int attempt = 0;; ++attempt) {
-        try {
-            write_txn txn(_store.lmdb());
-            const head h = _store.read_head(txn.get());
-            if (h.next_offset - 1 <= _checkpointed_through) return std::optional<checkpoint_row>{};
-            auto cp = sign_checkpoint(txn, h);
-            txn.commit();
-            _last_checkpoint = now;
-            _checkpointed_through = cp.offset;
-            return std::optional<checkpoint_row>{std::move(cp)};
-        } catch (const lmdb_error& e) {
-            if (e.code() == MDB_MAP_FULL && attempt < 16) {
-                _store.grow();
-                continue;
-            }
-            return failure(errc::cannot_open, fmt::format("Cannot write the read models: {}", e.what()), "data");
-        }
-    }
+    return with_map_growth(_store, [&](int) -> result<std::optional<checkpoint_row>> {
+        write_txn txn(_store.lmdb());
+        const head h = _store.read_head(txn.get());
+        if (h.next_offset - 1 <= _checkpointed_through) return std::optional<checkpoint_row>{};
+        auto cp = sign_checkpoint(txn, h);
+        txn.commit();
+        _last_checkpoint = now;
+        _checkpointed_through = cp.offset;
+        return std::optional<checkpoint_row>{std::move(cp)};
+    });
 }
 
 calendar projector::load_calendar(store& s) {
@@ -313,130 +326,122 @@ result<batch_result> projector::apply(const std::vector<raw_record>& records) {
 }
 
 result<batch_result> projector::apply(const std::vector<prepared_record>& records) {
-    for (int attempt = 0;; ++attempt) {
+    return with_map_growth(_store, [&](int attempt) -> result<batch_result> {
         batch_result out;
         std::optional<error> gap;
-        try {
-            if (attempt > 0) _calendar = load_calendar(_store);  // undo the aborted batch's holidays
-            write_txn txn(_store.lmdb());
-            head h = _store.read_head(txn.get());
-            bool first_event_known = txn.get(_store.meta, "first_event_us").has_value();
-            batch_cache cache(_store, txn);
-            // The trails by entity, actor and system, in blocks (model.h): what this batch adds to each.
-            block_additions entity_blocks, actor_blocks, system_blocks;
-            auto sign_checkpoint = [&](const head& at) { out.checkpoints.push_back(this->sign_checkpoint(txn, at)); };
-            for (const auto& raw : records) {
-                if (raw.offset < h.next_offset) {
-                    ++out.skipped;
-                    continue;
-                }
-                if (raw.offset > h.next_offset) {
-                    gap = error{make_error_code(errc::offset_gap),
-                                fmt::format("The log skips from offset {} to {}: records were deleted from {}. "
-                                            "The projector stops here.",
-                                            h.next_offset, raw.offset, _store.topic()),
-                                "offset"};
-                    break;
-                }
-                const auto chain = raw.chain && raw.chained_from == h.chain
-                                       ? *raw.chain
-                                       : events::chain_hash(h.chain, raw.content, raw.offset);
-                log_row_view row;  // borrows from raw, chain and duplicate_problem until encoded below
-                std::string duplicate_problem;
-                row.bytes = raw.payload;
-                row.content_hash = events::bytes_view(raw.content);
-                row.chain_hash = events::bytes_view(chain);
-                const std::string offset_key = be64(static_cast<std::uint64_t>(raw.offset));
-
-                if (!raw.event) {
-                    row.kind = record_kind::undecodable;
-                    row.problem = raw.problem;
-                    finding_row f;
-                    f.finding = "undecodable_record";
-                    f.offset = raw.offset;
-                    f.detail = fmt::format("offset {} is not a ledger event: {}", raw.offset, row.problem);
-                    txn.append(_store.findings, offset_key + be64(0), encode(f));
-                } else {
-                    const auto& rec = *raw.event;
-                    const auto& ev = rec.ev;
-                    row.occurred_us = micros(ev.env.occurred);
-                    row.recorded_us = micros(rec.recorded);
-                    if (auto first = txn.put_new(_store.ids, ev.env.id, offset_key)) {
-                        row.kind = record_kind::duplicate;
-                        duplicate_problem =
-                            fmt::format("event {} was applied at offset {}", ev.env.id, read_be64(*first));
-                        row.problem = duplicate_problem;
-                    } else {
-                        entity_record& entity = cache.entity_for_update(ev.env.entity);
-                        const auto raised = judge(rec, entity, cache);
-                        fold(entity, ev);
-                        entity.seq += 1;
-                        entity.last_offset = raw.offset;
-                        entity.last_event_id = ev.env.id;
-                        entity.last_type = ev.env.type;
-                        entity.last_occurred_us = row.occurred_us;
-                        update_grants(cache, ev);
-                        const auto sla_start = std::chrono::steady_clock::now();
-                        _sla.apply(rec, raw.offset, entity, cache);
-                        out.sla_time += std::chrono::steady_clock::now() - sla_start;
-                        if (!first_event_known) {
-                            txn.put(_store.meta, "first_event_us", time_key(row.occurred_us));
-                            first_event_known = true;
-                        }
-                        row.entity = ev.env.entity;
-                        row.seq = entity.seq;
-                        entity_blocks.add(ev.env.entity, entity_trail_block(entity.seq), offset_key);
-                        const char byte = trail_block_byte(raw.offset);
-                        actor_blocks.add(ev.env.actor, trail_block(raw.offset), {&byte, 1});
-                        system_blocks.add(ev.env.system, trail_block(raw.offset), {&byte, 1});
-                        char time_offset[16];  // the time index's key, made without an allocation
-                        const auto when = time_key(row.occurred_us);
-                        std::memcpy(time_offset, when.data(), 8);
-                        std::memcpy(time_offset + 8, offset_key.data(), 8);
-                        txn.put(_store.time_index, {time_offset, sizeof time_offset}, {});
-                        std::uint64_t i = 0;
-                        for (const auto& r : raised) {
-                            finding_row f{r.finding, ev.env.entity, ev.env.system, ev.env.id, raw.offset,
-                                          r.detail,  row.occurred_us, r.severity};
-                            txn.append(_store.findings, offset_key + be64(i++), encode(f));
-                        }
-                    }
-                }
-                encode_into(txn.append_reserved(_store.log, offset_key, encoded_size(row)), row);
-                h.next_offset = raw.offset + 1;
-                h.chain = chain;
-                h.records += 1;
-                ++out.applied;
-                if (_options.checkpoint_every > 0 && h.next_offset % _options.checkpoint_every == 0) {
-                    sign_checkpoint(h);
-                }
-            }
-            if (out.applied > 0 && out.checkpoints.empty() &&
-                std::chrono::steady_clock::now() - _last_checkpoint >= _options.checkpoint_interval) {
-                sign_checkpoint(h);
-            }
-            entity_blocks.write(txn, _store.entity_trail);
-            actor_blocks.write(txn, _store.actor_trail);
-            system_blocks.write(txn, _store.system_trail);
-            cache.flush();
-            _store.write_head(txn, h);
-            txn.commit();
-            _applied_through = h.next_offset - 1;
-            if (!out.checkpoints.empty()) {
-                _last_checkpoint = std::chrono::steady_clock::now();
-                _checkpointed_through = out.checkpoints.back().offset;
-            }
-            out.after = h;
-        } catch (const lmdb_error& e) {
-            if (e.code() == MDB_MAP_FULL && attempt < 16) {
-                _store.grow();  // the transaction was aborted; the batch runs again, whole
+        if (attempt > 0) _calendar = load_calendar(_store);  // undo the aborted batch's holidays
+        write_txn txn(_store.lmdb());
+        head h = _store.read_head(txn.get());
+        bool first_event_known = txn.get(_store.meta, "first_event_us").has_value();
+        batch_cache cache(_store, txn);
+        // The trails by entity, actor and system, in blocks (model.h): what this batch adds to each.
+        block_additions entity_blocks, actor_blocks, system_blocks;
+        auto sign_checkpoint = [&](const head& at) { out.checkpoints.push_back(this->sign_checkpoint(txn, at)); };
+        for (const auto& raw : records) {
+            if (raw.offset < h.next_offset) {
+                ++out.skipped;
                 continue;
             }
-            return failure(errc::cannot_open, fmt::format("Cannot write the read models: {}", e.what()), "data");
+            if (raw.offset > h.next_offset) {
+                gap = error{make_error_code(errc::offset_gap),
+                            fmt::format("The log skips from offset {} to {}: records were deleted from {}. "
+                                        "The projector stops here.",
+                                        h.next_offset, raw.offset, _store.topic()),
+                            "offset"};
+                break;
+            }
+            const auto chain = raw.chain && raw.chained_from == h.chain
+                                   ? *raw.chain
+                                   : events::chain_hash(h.chain, raw.content, raw.offset);
+            log_row_view row;  // borrows from raw, chain and duplicate_problem until encoded below
+            std::string duplicate_problem;
+            row.bytes = raw.payload;
+            row.content_hash = events::bytes_view(raw.content);
+            row.chain_hash = events::bytes_view(chain);
+            const std::string offset_key = be64(static_cast<std::uint64_t>(raw.offset));
+
+            if (!raw.event) {
+                row.kind = record_kind::undecodable;
+                row.problem = raw.problem;
+                finding_row f;
+                f.finding = "undecodable_record";
+                f.offset = raw.offset;
+                f.detail = fmt::format("offset {} is not a ledger event: {}", raw.offset, row.problem);
+                txn.append(_store.findings, offset_key + be64(0), encode(f));
+            } else {
+                const auto& rec = *raw.event;
+                const auto& ev = rec.ev;
+                row.occurred_us = micros(ev.env.occurred);
+                row.recorded_us = micros(rec.recorded);
+                if (auto first = txn.put_new(_store.ids, ev.env.id, offset_key)) {
+                    row.kind = record_kind::duplicate;
+                    duplicate_problem =
+                        fmt::format("event {} was applied at offset {}", ev.env.id, read_be64(*first));
+                    row.problem = duplicate_problem;
+                } else {
+                    entity_record& entity = cache.entity_for_update(ev.env.entity);
+                    const auto raised = judge(rec, entity, cache);
+                    fold(entity, ev);
+                    entity.seq += 1;
+                    entity.last_offset = raw.offset;
+                    entity.last_event_id = ev.env.id;
+                    entity.last_type = ev.env.type;
+                    entity.last_occurred_us = row.occurred_us;
+                    update_grants(cache, ev);
+                    const auto sla_start = std::chrono::steady_clock::now();
+                    _sla.apply(rec, raw.offset, entity, cache);
+                    out.sla_time += std::chrono::steady_clock::now() - sla_start;
+                    if (!first_event_known) {
+                        txn.put(_store.meta, "first_event_us", time_key(row.occurred_us));
+                        first_event_known = true;
+                    }
+                    row.entity = ev.env.entity;
+                    row.seq = entity.seq;
+                    entity_blocks.add(ev.env.entity, entity_trail_block(entity.seq), offset_key);
+                    const char byte = trail_block_byte(raw.offset);
+                    actor_blocks.add(ev.env.actor, trail_block(raw.offset), {&byte, 1});
+                    system_blocks.add(ev.env.system, trail_block(raw.offset), {&byte, 1});
+                    char time_offset[16];  // the time index's key, made without an allocation
+                    const auto when = time_key(row.occurred_us);
+                    std::memcpy(time_offset, when.data(), 8);
+                    std::memcpy(time_offset + 8, offset_key.data(), 8);
+                    txn.put(_store.time_index, {time_offset, sizeof time_offset}, {});
+                    std::uint64_t i = 0;
+                    for (const auto& r : raised) {
+                        finding_row f{r.finding, ev.env.entity, ev.env.system, ev.env.id, raw.offset,
+                                      r.detail,  row.occurred_us, r.severity};
+                        txn.append(_store.findings, offset_key + be64(i++), encode(f));
+                    }
+                }
+            }
+            encode_into(txn.append_reserved(_store.log, offset_key, encoded_size(row)), row);
+            h.next_offset = raw.offset + 1;
+            h.chain = chain;
+            h.records += 1;
+            ++out.applied;
+            if (_options.checkpoint_every > 0 && h.next_offset % _options.checkpoint_every == 0) {
+                sign_checkpoint(h);
+            }
         }
+        if (out.applied > 0 && out.checkpoints.empty() &&
+            std::chrono::steady_clock::now() - _last_checkpoint >= _options.checkpoint_interval) {
+            sign_checkpoint(h);
+        }
+        entity_blocks.write(txn, _store.entity_trail);
+        actor_blocks.write(txn, _store.actor_trail);
+        system_blocks.write(txn, _store.system_trail);
+        cache.flush();
+        _store.write_head(txn, h);
+        txn.commit();
+        _applied_through = h.next_offset - 1;
+        if (!out.checkpoints.empty()) {
+            _last_checkpoint = std::chrono::steady_clock::now();
+            _checkpointed_through = out.checkpoints.back().offset;
+        }
+        out.after = h;
         if (gap) return *gap;
         return out;
-    }
+    });
 }
 
 }  // namespace ledger::projections
