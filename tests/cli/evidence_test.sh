@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Evidence anyone can check (domain.md 4), through interface.md against the real broker:
 # checkpoints signed every 1,000 records, and of the head once the ledger is quiet, reach
-# ledger.<name>.checkpoints and `ledger verify` checks them; `ledger export --format json` is checked with standard tools alone (sha256sum,
-# xxd, openssl): the chain recomputed from the records to the signed checkpoint and its
+# ledger.<name>.checkpoints and `ledger verify` checks them; `ledger export --format json` is
+# checked with standard tools alone (sha256sum, xxd, openssl): the chain recomputed from the
+# records to the signed checkpoint and its
 # signature verified; `--format csv` has a row per record; records deleted from Kafka before
 # the projector read them halt it, and /v1/health says it stalled.
 source "$(dirname "$0")/lib.sh"
@@ -19,22 +20,22 @@ code=$(curl -s -m 60 -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer
   "$LEDGER_URL/v1/entities/actor/admin?min_offset=2499")
 [[ $code == 200 ]] || fail "the projector did not reach offset 2499: $code $(cat "$WORK/body")"
 
+# Reads the checkpoint topic into $WORK/cps until CONDITION (jq, over the published offsets)
+# holds, polling up to TRIES times 0.1 s apart; false if it never does.
+await_checkpoints() {  # CONDITION TRIES
+  for _ in $(seq 1 "$2"); do
+    kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic.checkpoints" -p 0 -o beginning -e -q >"$WORK/cps" 2>/dev/null || true
+    [[ $(jq -s "[.[].offset] | $1" "$WORK/cps" 2>/dev/null) == true ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
 # The checkpoints at offsets 999 and 1999, published to the checkpoint topic.
-for _ in $(seq 1 100); do
-  kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic.checkpoints" -p 0 -o beginning -e -q >"$WORK/cps" 2>/dev/null || true
-  [[ $(jq -s '[.[].offset] | index(999) != null and index(1999) != null' "$WORK/cps" 2>/dev/null) == true ]] && break
-  sleep 0.1
-done
-[[ $(jq -s '[.[].offset] | index(999) != null and index(1999) != null' "$WORK/cps") == true ]] ||
+await_checkpoints 'index(999) != null and index(1999) != null' 100 ||
   fail "checkpoints 999 and 1999 not in $topic.checkpoints: $(cat "$WORK/cps")"
 # The last 500 events are covered too, though no event follows them: the quiet ledger signs the
 # head 10 s (the checkpoint interval) after its start, once, and publishes it.
-for _ in $(seq 1 300); do
-  kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic.checkpoints" -p 0 -o beginning -e -q >"$WORK/cps" 2>/dev/null || true
-  [[ $(jq -s '[.[].offset] | index(2499) != null' "$WORK/cps" 2>/dev/null) == true ]] && break
-  sleep 0.1
-done
-[[ $(jq -s '[.[].offset] | index(2499) != null' "$WORK/cps") == true ]] ||
+await_checkpoints 'index(2499) != null' 300 ||
   fail "no checkpoint of offset 2499 in $topic.checkpoints while the ledger is quiet: $(cat "$WORK/cps")"
 [[ $(jq -s '[.[].offset] | . == unique' "$WORK/cps") == true ]] || fail "a checkpoint published twice: $(cat "$WORK/cps")"
 [[ $(jq -s -r '[.[].public_key] | unique | join(",")' "$WORK/cps") == "$(head -1 "$WORK/data/ledger.key")" ]] ||

@@ -807,15 +807,18 @@ TEST_CASE("A quiet ledger's last events get a checkpoint one interval after the 
         return out;
     };
     auto p = std::make_unique<projector>(*s, o);
+    // checkpoint_if_due(), which must not fail: the checkpoint it signed, or nullopt.
+    auto signed_now = [&] {
+        auto due = p->checkpoint_if_due();
+        REQUIRE(due);
+        return due.value();
+    };
     REQUIRE(p->apply({raw_record{0, "a"}, raw_record{1, "b"}, raw_record{2, "c"}}));
-    auto due = p->checkpoint_if_due();  // the interval has not passed since the projector started
-    REQUIRE(due);
-    CHECK_FALSE(due.value());
+    CHECK_FALSE(signed_now());  // the interval has not passed since the projector started
     std::this_thread::sleep_for(wait);
-    due = p->checkpoint_if_due();
+    const auto due = signed_now();
     REQUIRE(due);
-    REQUIRE(due.value());
-    const auto cp = *due.value();
+    const auto cp = *due;
     CHECK(cp.offset == 2);
     CHECK(cp.chain_hash == events::as_bytes(s->current_head().chain));
     CHECK(events::ed25519_verify(cp.public_key,
@@ -823,9 +826,7 @@ TEST_CASE("A quiet ledger's last events get a checkpoint one interval after the 
                                  cp.signature));
     CHECK(signed_offsets() == std::vector<std::int64_t>{2});
     std::this_thread::sleep_for(wait);
-    due = p->checkpoint_if_due();  // nothing applied since: nothing to sign
-    REQUIRE(due);
-    CHECK_FALSE(due.value());
+    CHECK_FALSE(signed_now());  // nothing applied since: nothing to sign
     CHECK(signed_offsets() == std::vector<std::int64_t>{2});
 
     // A batch an interval after the last checkpoint signs one itself; the next one, right after,
@@ -836,14 +837,11 @@ TEST_CASE("A quiet ledger's last events get a checkpoint one interval after the 
     applied = p->apply({raw_record{4, "e"}});
     REQUIRE(applied);
     CHECK(applied.value().checkpoints.empty());
-    due = p->checkpoint_if_due();
-    REQUIRE(due);
-    CHECK_FALSE(due.value());
+    CHECK_FALSE(signed_now());
     std::this_thread::sleep_for(wait);
-    due = p->checkpoint_if_due();
-    REQUIRE(due);
-    REQUIRE(due.value());
-    CHECK(due.value()->offset == 4);
+    const auto quiet = signed_now();
+    REQUIRE(quiet);
+    CHECK(quiet->offset == 4);
     CHECK(signed_offsets() == std::vector<std::int64_t>{2, 3, 4});
 
     // After a restart the projector knows which records the last checkpoint covers.
@@ -853,13 +851,10 @@ TEST_CASE("A quiet ledger's last events get a checkpoint one interval after the 
     s = store::open(dir.path, "ledger.test", true).value();
     p = std::make_unique<projector>(*s, o);
     std::this_thread::sleep_for(wait);
-    due = p->checkpoint_if_due();
-    REQUIRE(due);
-    REQUIRE(due.value());
-    CHECK(due.value()->offset == 5);
+    const auto restarted = signed_now();
+    REQUIRE(restarted);
+    CHECK(restarted->offset == 5);
     std::this_thread::sleep_for(wait);
-    due = p->checkpoint_if_due();
-    REQUIRE(due);
-    CHECK_FALSE(due.value());
+    CHECK_FALSE(signed_now());
     CHECK(signed_offsets() == std::vector<std::int64_t>{2, 3, 4, 5});
 }
