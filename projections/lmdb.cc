@@ -83,6 +83,13 @@ void env::start_writeback() {
     (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
+void env::drop_clean_pages() {
+    mdb_filehandle_t fd = -1;
+    check("mdb_env_get_fd", mdb_env_get_fd(_env, &fd));
+    // len 0: to the end of the file. Only a hint; a page the kernel cannot drop stays.
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
 int env::clear_stale_readers() {
     int dead = 0;
     check("mdb_reader_check", mdb_reader_check(_env, &dead));

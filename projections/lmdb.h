@@ -73,6 +73,12 @@ public:
     /// it (sync_file_range, SYNC_FILE_RANGE_WRITE): a later sync() then has less to wait for.
     /// Safe from any thread, beside a write transaction. Durability still comes from sync().
     void start_writeback();
+    /// Asks the kernel to drop from the page cache the data file's pages that are already on disk
+    /// (posix_fadvise, POSIX_FADV_DONTNEED): dirty pages, pages being written and pages this
+    /// process has mapped stay. Nothing is lost; a page dropped is read from disk when needed
+    /// again. For a bulk writer (a replay) whose pages are seldom read again: its page cache
+    /// stays small instead of growing by the size of what it writes.
+    void drop_clean_pages();
 
     [[nodiscard]] MDB_env* get() const noexcept { return _env; }
 

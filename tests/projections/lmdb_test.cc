@@ -1,7 +1,16 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include "projections/lmdb.h"
 
@@ -80,4 +89,51 @@ TEST_CASE("a full map throws MDB_MAP_FULL and grows") {
     CHECK_NOTHROW(fill());
     read_txn r(e);
     CHECK(r.get(db, "k63").value().size() == value.size());
+}
+
+namespace {
+
+/// The share of `file`'s pages in the page cache (mincore over a mapping of it, which reads
+/// nothing in).
+double resident_share(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    const auto size = static_cast<std::size_t>(std::filesystem::file_size(file));
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    REQUIRE(map != MAP_FAILED);
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> in_core((size + page - 1) / page);
+    REQUIRE(::mincore(map, size, in_core.data()) == 0);
+    ::munmap(map, size);
+    const auto resident = std::count_if(in_core.begin(), in_core.end(), [](unsigned char c) { return (c & 1) != 0; });
+    return static_cast<double>(resident) / static_cast<double>(in_core.size());
+}
+
+}  // namespace
+
+TEST_CASE("drop_clean_pages drops what is on disk from the page cache, and nothing is lost") {
+    temp_dir dir;
+    struct statfs fs {};
+    REQUIRE(::statfs(dir.path.c_str(), &fs) == 0);
+    if (fs.f_type == TMPFS_MAGIC) {
+        WARN("the temporary directory is on tmpfs, whose pages are the data itself: nothing to drop");
+        return;
+    }
+    env e(dir.path);  // every commit synced: its pages are clean once it returns
+    auto db = e.open_db("big");
+    auto value = [](int i) { return std::string(16 * 1024, static_cast<char>('a' + i % 26)); };
+    {
+        write_txn txn(e);
+        for (int i = 0; i < 512; ++i) txn.put(db, "k" + std::to_string(1000 + i), value(i));  // 8 MiB
+        txn.commit();
+    }
+    const auto file = dir.path / "data.mdb";
+    const double before = resident_share(file);
+    e.drop_clean_pages();
+    const double after = resident_share(file);
+    INFO("resident before " << before << ", after " << after);
+    CHECK(after < 0.1);
+    read_txn r(e);
+    for (int i = 0; i < 512; ++i) CHECK(r.get(db, "k" + std::to_string(1000 + i)) == std::optional<std::string_view>(value(i)));
 }
