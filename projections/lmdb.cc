@@ -1,6 +1,12 @@
 #include "projections/lmdb.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
 
 #include <utility>
 
@@ -88,6 +94,24 @@ void env::drop_clean_pages() {
     check("mdb_env_get_fd", mdb_env_get_fd(_env, &fd));
     // len 0: to the end of the file. Only a hint; a page the kernel cannot drop stays.
     (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+void env::release_mapped_pages() {
+    mdb_filehandle_t fd = -1;
+    check("mdb_env_get_fd", mdb_env_get_fd(_env, &fd));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return;
+    // LMDB does not tell where its map is (mdb_env_info's me_mapaddr is the fixed address asked
+    // for, null); the process's own table of mappings does: the ranges of this file.
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+        unsigned long from = 0, to = 0, inode = 0;
+        unsigned major = 0, minor = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx %*s %*s %x:%x %lu", &from, &to, &major, &minor, &inode) != 5) continue;
+        if (inode != st.st_ino || ::makedev(major, minor) != st.st_dev) continue;
+        (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    }
 }
 
 int env::clear_stale_readers() {

@@ -79,6 +79,13 @@ public:
     /// again. For a bulk writer (a replay) whose pages are seldom read again: its page cache
     /// stays small instead of growing by the size of what it writes.
     void drop_clean_pages();
+    /// Unmaps the data file's pages from this process (madvise, MADV_DONTNEED over each of its
+    /// mappings; the map is read-only, so nothing is lost: the next access maps the page again
+    /// from the page cache or reads it from disk). LMDB reads through its map, and the kernel
+    /// maps the cached neighbours of every page read with it, so most of what a replay writes
+    /// ends up mapped, which drop_clean_pages() cannot drop. Call only where the map cannot move
+    /// meanwhile (store::release_page_cache).
+    void release_mapped_pages();
 
     [[nodiscard]] MDB_env* get() const noexcept { return _env; }
 

@@ -214,6 +214,14 @@ void store::grow() {
     _env.grow();
 }
 
+void store::release_page_cache() {
+    {
+        std::shared_lock lock(_resize);  // grow() moves the map
+        _env.release_mapped_pages();
+    }
+    _env.drop_clean_pages();
+}
+
 calendar store::make_calendar(MDB_txn* txn) const {
     calendar cal(_policy.hours);
     const std::string prefix = "holiday:";

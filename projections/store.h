@@ -80,6 +80,10 @@ public:
     };
     /// Doubles the map (after MDB_MAP_FULL), waiting for readers in this process to finish.
     void grow();
+    /// Drops the data file's pages that are on disk from the page cache, mapped by this process
+    /// or not (env::release_mapped_pages, then env::drop_clean_pages), keeping the map from
+    /// moving meanwhile. For a bulk writer (a replay): its page cache stays small.
+    void release_page_cache();
 
     [[nodiscard]] head read_head(MDB_txn* txn) const;
     void write_head(write_txn& txn, const head& h) const;

@@ -143,15 +143,16 @@ int replay(const replay_options& o) {
     // The replay syncs once at the end; without help the kernel would leave most of what it
     // wrote in the page cache until then (a 1M replay: 0.8 GB, 0.25-1.5 s of waiting at the
     // end). Starting the writes every 200 ms lets the disk work while the projector does.
-    // What the last round's writes made clean is dropped from the page cache (unless
-    // --keep-cache): a replay writes 0.8 GB per 1M events, seldom reads a page of it again, and
-    // would otherwise take that much of the machine's memory for its cache.
+    // What the last round's writes made clean is dropped from the page cache, mapped or not
+    // (unless --keep-cache): a replay writes 0.8 GB per 1M events, seldom reads a page of it
+    // again, and would otherwise take that much of the machine's memory for its cache; on this
+    // VM, memory taken fresh is what made larger replays dearer per event (docs/benchmarks.md).
     std::jthread writeback([&store, drop = !o.keep_cache](std::stop_token stop) {
         std::mutex m;
         std::condition_variable_any wake;
         std::unique_lock lock(m);
         while (!wake.wait_for(lock, stop, std::chrono::milliseconds(200), [&stop] { return stop.stop_requested(); })) {
-            if (drop) store->lmdb().drop_clean_pages();
+            if (drop) store->release_page_cache();
             store->lmdb().start_writeback();
         }
     });
