@@ -4,10 +4,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <cerrno>
+
 #include <cstdio>
 #include <fstream>
-
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -82,23 +82,26 @@ void env::set_map_size(std::size_t bytes) { check("mdb_env_set_mapsize", mdb_env
 
 void env::sync() { check("mdb_env_sync", mdb_env_sync(_env, 1)); }
 
-void env::start_writeback() {
+mdb_filehandle_t env::data_file() const {
     mdb_filehandle_t fd = -1;
     check("mdb_env_get_fd", mdb_env_get_fd(_env, &fd));
+    return fd;
+}
+
+void env::start_writeback() {
+    const auto fd = data_file();
     // nbytes 0: to the end of the file. Only starts the writes; errors show at sync().
     (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 void env::drop_clean_pages() {
-    mdb_filehandle_t fd = -1;
-    check("mdb_env_get_fd", mdb_env_get_fd(_env, &fd));
+    const auto fd = data_file();
     // len 0: to the end of the file. Only a hint; a page the kernel cannot drop stays.
     (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 }
 
 void env::release_mapped_pages() {
-    mdb_filehandle_t fd = -1;
-    check("mdb_env_get_fd", mdb_env_get_fd(_env, &fd));
+    const auto fd = data_file();
     struct stat st {};
     if (::fstat(fd, &st) != 0) return;
     // LMDB does not tell where its map is (mdb_env_info's me_mapaddr is the fixed address asked

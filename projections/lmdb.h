@@ -90,6 +90,8 @@ public:
     [[nodiscard]] MDB_env* get() const noexcept { return _env; }
 
 private:
+    /// The data file's descriptor, LMDB's own.
+    [[nodiscard]] mdb_filehandle_t data_file() const;
     MDB_env* _env = nullptr;
 };
 
