@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -239,12 +240,27 @@ struct obligation_row {
         for (const auto& d : dues) m = std::min(m, d.second);
         return m;
     }
-    /// Whether it can be a breach at some time: not met on time, not waived, not lapsed.
+    /// Whether obligation_at() answers `breached` as of some time: the deadline index keeps exactly
+    /// those, so a breach query agrees with the obligations at every as_of. Each due holds from its
+    /// `from` to the next one's (the first from the start); within that span, and before a waiver,
+    /// it is breached at t when unmet by t with the due before t, or met by t after the due. An
+    /// incident late under its first category and recategorised before it was resolved is breached
+    /// between the two even when it was resolved within its final due.
     [[nodiscard]] bool can_breach() const {
-        const auto due = final_due();
-        if (waived_us) return false;
-        if (lapses_to_default) return false;
-        return !(met_us && *met_us <= due);
+        if (lapses_to_default) return false;  // unanswered at the due: approved by default, never late
+        if (dues.empty()) return true;         // no deadline recorded: kept, the query decides
+        constexpr auto never = std::numeric_limits<std::int64_t>::max();
+        for (std::size_t i = 0; i < dues.size(); ++i) {
+            const std::int64_t due = dues[i].second;
+            const std::int64_t lo = i == 0 ? started_us : std::max(started_us, dues[i].first);
+            std::int64_t hi = i + 1 < dues.size() ? dues[i + 1].first : never;  // [lo, hi)
+            if (waived_us) hi = std::min(hi, *waived_us);
+            if (lo >= hi) continue;
+            const std::int64_t unmet_until = met_us ? std::min(hi, *met_us) : hi;  // [lo, unmet_until): unmet
+            if (unmet_until > lo && unmet_until - 1 > due) return true;            // some t > due in it
+            if (met_us && *met_us > due && std::max(lo, *met_us) < hi) return true;  // met late, seen in it
+        }
+        return false;
     }
 
     template <class A>
