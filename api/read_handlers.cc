@@ -1,5 +1,6 @@
 #include "api/read_handlers.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <sstream>
@@ -15,8 +16,11 @@
 #include "events/time.h"
 #include "projections/availability.h"
 #include "projections/export.h"
+#include "projections/obligations.h"
 #include "projections/queries.h"
+#include "projections/rules.h"
 #include "projections/sla_queries.h"
+#include "projections/times.h"
 
 namespace ledger::api {
 namespace {
@@ -102,6 +106,49 @@ response bad_parameter(const request& req, const std::string& name, const std::s
     return json_response(req, http::status::bad_request, error_body(problem, name));
 }
 
+/// The query parameters an endpoint takes (min_offset is taken by every read).
+using params = std::vector<std::string_view>;
+
+/// Refuses, with 400 naming it, a query parameter the endpoint does not take: a misspelt or
+/// unsupported filter would otherwise be ignored and the answer look complete.
+bool known_params(const request& req, const request_context& ctx, const params& allowed, const responder& respond) {
+    for (const auto& [name, value] : ctx.query) {
+        if (name == "min_offset" || std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
+        std::string list;
+        for (const auto a : allowed) list += std::string(list.empty() ? "" : ", ") + std::string(a);
+        list += std::string(list.empty() ? "" : ", ") + "min_offset";
+        respond(bad_parameter(req, name,
+                              fmt::format("Unknown parameter '{}': {} takes {}.", name,
+                                          std::string(req.target().substr(0, req.target().find('?'))), list)));
+        return false;
+    }
+    return true;
+}
+
+/// An optional parameter that must be one of `names`: true (and `out` set when given), or false
+/// after answering 400.
+bool name_param(const request& req, const request_context& ctx, const char* name,
+                const std::vector<std::string_view>& names, std::string& out, const responder& respond) {
+    const auto it = ctx.query.find(name);
+    if (it == ctx.query.end() || it->second.empty()) return true;
+    if (std::find(names.begin(), names.end(), it->second) == names.end()) {
+        std::string list;
+        for (const auto n : names) list += std::string(list.empty() ? "" : ", ") + std::string(n);
+        respond(bad_parameter(req, name, fmt::format("{} must be one of {}; got '{}'.", name, list, it->second)));
+        return false;
+    }
+    out = it->second;
+    return true;
+}
+
+/// Refuses a window whose start is after its end (400 naming the start).
+bool ordered(const request& req, const char* from_name, const std::optional<std::int64_t>& from, const char* to_name,
+             const std::optional<std::int64_t>& to, const responder& respond) {
+    if (!from || !to || *from <= *to) return true;
+    respond(bad_parameter(req, from_name, fmt::format("{} is after {}: the window is empty.", from_name, to_name)));
+    return false;
+}
+
 /// Optional time parameter: true and sets `out` (or leaves it empty); false after answering 400.
 bool time_param(const request& req, const request_context& ctx, const char* name, std::optional<std::int64_t>& out,
                 const responder& respond) {
@@ -109,20 +156,25 @@ bool time_param(const request& req, const request_context& ctx, const char* name
     if (it == ctx.query.end() || it->second.empty()) return true;
     out = parse_query_time(it->second);
     if (!out) {
+        // A '+' in a query string is a space once decoded: "…T14:32:00 01:00".
+        const bool plus_as_space = it->second.size() > 6 && it->second[it->second.size() - 6] == ' ';
         respond(bad_parameter(req, name,
                               fmt::format("{} must be an RFC 3339 time with offset, e.g. 2026-03-02T14:32:00+01:00; "
-                                          "got '{}'.",
-                                          name, it->second)));
+                                          "got '{}'.{}",
+                                          name, it->second,
+                                          plus_as_space ? " A '+' in a URL reads as a space: write it as %2B." : "")));
         return false;
     }
     return true;
 }
 
 /// Wraps a read: authorizes, honours min_offset, then runs `body` (which responds).
-handler read_route(std::shared_ptr<context> c,
+handler read_route(std::shared_ptr<context> c, params allowed,
                    std::function<void(request&, const request_context&, const responder&)> body) {
-    return [c, body = std::move(body)](request&& req, const request_context& ctx, responder respond) {
+    return [c, allowed = std::move(allowed), body = std::move(body)](request&& req, const request_context& ctx,
+                                                                     responder respond) {
         if (!authorize_reader(*c, req, respond)) return;
+        if (!known_params(req, ctx, allowed, respond)) return;
         std::int64_t min_offset = -1;
         if (const auto it = ctx.query.find("min_offset"); it != ctx.query.end()) {
             try {
@@ -233,7 +285,7 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
     auto& store = *c->source.store;
 
     routes.add(http::verb::get, "/v1/entities/{kind}/{id}",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+               read_route(c, {"as_of"}, [&store](request& req, const request_context& ctx, const responder& respond) {
                    std::optional<std::int64_t> as_of;
                    if (!time_param(req, ctx, "as_of", as_of, respond)) return;
                    const auto entity = ctx.path.at("kind") + "/" + ctx.path.at("id");
@@ -247,9 +299,11 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    respond(json_response(req, http::status::ok, *status));
                }));
     routes.add(http::verb::get, "/v1/entities/{kind}/{id}/trail",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+               read_route(c, {"as_of"}, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   std::optional<std::int64_t> as_of;
+                   if (!time_param(req, ctx, "as_of", as_of, respond)) return;
                    const auto entity = ctx.path.at("kind") + "/" + ctx.path.at("id");
-                   auto trail = projections::entity_trail(store, entity);
+                   auto trail = projections::entity_trail(store, entity, as_of);
                    if (trail["events"].empty()) {
                        respond(error_response(req, http::status::not_found, fmt::format("{} is not in the ledger.", entity)));
                        return;
@@ -257,28 +311,42 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    respond(json_response(req, http::status::ok, trail));
                }));
     routes.add(http::verb::get, "/v1/actors/{id}/trail",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
-                   respond(json_response(req, http::status::ok, projections::actor_trail(store, ctx.path.at("id"))));
+               read_route(c, {"as_of"}, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   std::optional<std::int64_t> as_of;
+                   if (!time_param(req, ctx, "as_of", as_of, respond)) return;
+                   respond(json_response(req, http::status::ok,
+                                         projections::actor_trail(store, ctx.path.at("id"), as_of)));
                }));
     routes.add(http::verb::get, "/v1/systems/{id}/trail",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
-                   respond(json_response(req, http::status::ok, projections::system_trail(store, ctx.path.at("id"))));
+               read_route(c, {"as_of"}, [&store](request& req, const request_context& ctx, const responder& respond) {
+                   std::optional<std::int64_t> as_of;
+                   if (!time_param(req, ctx, "as_of", as_of, respond)) return;
+                   respond(json_response(req, http::status::ok,
+                                         projections::system_trail(store, ctx.path.at("id"), as_of)));
                }));
     routes.add(http::verb::get, "/v1/findings",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+               read_route(c, {"system", "finding", "since", "until", "as_of"},
+                          [&store](request& req, const request_context& ctx, const responder& respond) {
                    projections::finding_filter f;
                    if (auto it = ctx.query.find("system"); it != ctx.query.end()) f.system = it->second;
-                   if (auto it = ctx.query.find("finding"); it != ctx.query.end()) f.finding = it->second;
+                   if (!name_param(req, ctx, "finding", projections::finding_names(), f.finding, respond)) return;
                    if (!time_param(req, ctx, "since", f.since_us, respond)) return;
                    if (!time_param(req, ctx, "until", f.until_us, respond)) return;
+                   if (!ordered(req, "since", f.since_us, "until", f.until_us, respond)) return;
+                   if (!time_param(req, ctx, "as_of", f.as_of_us, respond)) return;
                    respond(json_response(req, http::status::ok, projections::findings(store, f)));
                }));
     for (const bool all : {false, true}) {
         routes.add(http::verb::get, all ? "/v1/obligations" : "/v1/breaches",
-                   read_route(c, [&store, all](request& req, const request_context& ctx, const responder& respond) {
+                   read_route(c,
+                              all ? params{"system", "obligation", "since", "until", "as_of", "state", "format"}
+                                  : params{"system", "obligation", "since", "until", "as_of", "format"},
+                              [&store, all](request& req, const request_context& ctx, const responder& respond) {
                        projections::obligation_filter f;
                        if (auto it = ctx.query.find("system"); it != ctx.query.end()) f.system = it->second;
-                       if (auto it = ctx.query.find("obligation"); it != ctx.query.end()) f.obligation = it->second;
+                       if (!name_param(req, ctx, "obligation", projections::obligation_names(), f.obligation, respond)) {
+                           return;
+                       }
                        if (auto it = ctx.query.find("state"); all && it != ctx.query.end() && !it->second.empty()) {
                            f.state = projections::parse_obligation_state(it->second);
                            if (!f.state) {
@@ -289,6 +357,7 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                        }
                        if (!time_param(req, ctx, "since", f.since_us, respond)) return;
                        if (!time_param(req, ctx, "until", f.until_us, respond)) return;
+                       if (!ordered(req, "since", f.since_us, "until", f.until_us, respond)) return;
                        if (!time_param(req, ctx, "as_of", f.as_of_us, respond)) return;
                        std::string format = "json";
                        if (auto it = ctx.query.find("format"); it != ctx.query.end() && !it->second.empty()) {
@@ -321,7 +390,7 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    }));
     }
     routes.add(http::verb::get, "/v1/availability",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+               read_route(c, {"service", "month", "as_of"}, [&store](request& req, const request_context& ctx, const responder& respond) {
                    const auto service = ctx.query.find("service");
                    if (service == ctx.query.end() || service->second.empty()) {
                        respond(bad_parameter(req, "service", "GET /v1/availability needs service= (a service id)."));
@@ -344,8 +413,9 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    respond(json_response(req, http::status::ok, *body));
                }));
     routes.add(http::verb::get, "/v1/timeline",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
-                   std::optional<std::int64_t> from, to;
+               read_route(c, {"from", "to", "system", "as_of"},
+                          [&store](request& req, const request_context& ctx, const responder& respond) {
+                   std::optional<std::int64_t> from, to, as_of;
                    if (!time_param(req, ctx, "from", from, respond)) return;
                    if (!time_param(req, ctx, "to", to, respond)) return;
                    if (!from || !to) {
@@ -353,13 +423,17 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                                              "GET /v1/timeline needs from= and to= (RFC 3339 times with offset)."));
                        return;
                    }
+                   if (!ordered(req, "from", from, "to", to, respond)) return;
+                   if (!time_param(req, ctx, "as_of", as_of, respond)) return;
+                   // As of T: only what had occurred by then (domain.md 5).
+                   const auto until = as_of ? std::min(*to, *as_of) : *to;
                    const auto it = ctx.query.find("system");
-                   respond(json_response(req, http::status::ok,
-                                         projections::timeline(store, *from, *to,
-                                                               it == ctx.query.end() ? std::string() : it->second)));
+                   auto body = projections::timeline(store, *from, until, it == ctx.query.end() ? std::string() : it->second);
+                   body["to"] = projections::iso(*to);
+                   respond(json_response(req, http::status::ok, body));
                }));
     routes.add(http::verb::get, "/v1/events/{offset}",
-               read_route(c, [&store](request& req, const request_context& ctx, const responder& respond) {
+               read_route(c, {}, [&store](request& req, const request_context& ctx, const responder& respond) {
                    std::int64_t offset = -1;
                    try {
                        offset = std::stoll(ctx.path.at("offset"));
@@ -372,48 +446,49 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    }
                    respond(json_response(req, http::status::ok, *ev));
                }));
-    routes.add(http::verb::get, "/v1/verify", [c](request&& req, const request_context&, responder respond) {
-        const token* tok = authenticate_request(*c->tokens, req, respond);
-        if (tok == nullptr) return;
-        if (!tok->is_admin()) {
-            respond(error_response(req, http::status::forbidden,
-                                   fmt::format("Token '{}' may not verify (scope admin needed).", tok->name)));
-            return;
-        }
-        // Reads the whole log: off the I/O threads.
-        std::thread([c, req = std::move(req), respond = std::move(respond)]() mutable {
-            consumers::reader_options ro;
-            ro.brokers = c->options.brokers;
-            auto report = consumers::verify_from_kafka(*c->source.store, ro);
-            if (!report) {
-                respond(error_response(req, http::status::service_unavailable,
-                                       "Cannot read the ledger from Kafka to verify it: " + report.error().message));
-                return;
-            }
-            respond(json_response(req, http::status::ok, report.value().to_json()));
-        }).detach();
-    });
-    routes.add(http::verb::get, "/v1/export", [c](request&& req, const request_context& ctx, responder respond) {
-        if (!authorize_reader(*c, req, respond)) return;
-        const auto it = ctx.query.find("format");
-        auto format = projections::parse_export_format(it == ctx.query.end() ? "json" : it->second);
-        if (!format) {
-            respond(bad_parameter(req, "format", "format must be json or csv; got '" + it->second + "'."));
-            return;
-        }
-        // Reads the whole log: off the I/O threads.
-        std::thread([c, req = std::move(req), respond = std::move(respond), f = format.value()]() mutable {
-            std::ostringstream body;
-            projections::export_log(*c->source.store, body, f);
-            response res{http::status::ok, req.version()};
-            res.set(http::field::content_type,
-                    f == projections::export_format::csv ? "text/csv; charset=utf-8" : "application/json");
-            res.keep_alive(req.keep_alive());
-            res.body() = std::move(body).str();
-            res.prepare_payload();
-            respond(std::move(res));
-        }).detach();
-    });
+    // Verify and export read the whole log: off the I/O threads, after min_offset like every read.
+    routes.add(http::verb::get, "/v1/verify",
+               read_route(c, {}, [c](request& req, const request_context&, const responder& respond) {
+                   const token* tok = authenticate_request(*c->tokens, req, respond);
+                   if (tok == nullptr) return;
+                   if (!tok->is_admin()) {
+                       respond(error_response(req, http::status::forbidden,
+                                              fmt::format("Token '{}' may not verify (scope admin needed).", tok->name)));
+                       return;
+                   }
+                   std::thread([c, req = std::move(req), respond]() mutable {
+                       consumers::reader_options ro;
+                       ro.brokers = c->options.brokers;
+                       auto report = consumers::verify_from_kafka(*c->source.store, ro);
+                       if (!report) {
+                           respond(error_response(req, http::status::service_unavailable,
+                                                  "Cannot read the ledger from Kafka to verify it: " +
+                                                      report.error().message));
+                           return;
+                       }
+                       respond(json_response(req, http::status::ok, report.value().to_json()));
+                   }).detach();
+               }));
+    routes.add(http::verb::get, "/v1/export",
+               read_route(c, {"format"}, [c](request& req, const request_context& ctx, const responder& respond) {
+                   const auto it = ctx.query.find("format");
+                   auto format = projections::parse_export_format(it == ctx.query.end() ? "json" : it->second);
+                   if (!format) {
+                       respond(bad_parameter(req, "format", "format must be json or csv; got '" + it->second + "'."));
+                       return;
+                   }
+                   std::thread([c, req = std::move(req), respond, f = format.value()]() mutable {
+                       std::ostringstream body;
+                       projections::export_log(*c->source.store, body, f);
+                       response res{http::status::ok, req.version()};
+                       res.set(http::field::content_type,
+                               f == projections::export_format::csv ? "text/csv; charset=utf-8" : "application/json");
+                       res.keep_alive(req.keep_alive());
+                       res.body() = std::move(body).str();
+                       res.prepare_payload();
+                       respond(std::move(res));
+                   }).detach();
+               }));
     routes.add(http::verb::get, "/metrics", [c](request&& req, const request_context&, responder respond) {
         response res{http::status::ok, req.version()};
         res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

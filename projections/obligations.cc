@@ -26,6 +26,14 @@ std::string_view to_string(obligation_state s) noexcept {
     return "open";
 }
 
+const std::vector<std::string_view>& obligation_names() {
+    static const std::vector<std::string_view> names{
+        "incident_resolution", "incident_feedback", "maintenance_notice", "request_feedback",
+        "request_qualification", "request_analysis", "report_approval",  "uptime_report",
+        "status_report",       "key_rotation",      "access_expiry",      "access_review"};
+    return names;
+}
+
 std::optional<obligation_state> parse_obligation_state(std::string_view s) noexcept {
     for (auto v : {obligation_state::open, obligation_state::met, obligation_state::breached, obligation_state::waived}) {
         if (to_string(v) == s) return v;

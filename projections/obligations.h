@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "events/event.h"
 #include "projections/calendar.h"
@@ -20,6 +21,9 @@ namespace ledger::projections {
 enum class obligation_state { open, met, breached, waived };
 [[nodiscard]] std::string_view to_string(obligation_state s) noexcept;
 [[nodiscard]] std::optional<obligation_state> parse_obligation_state(std::string_view s) noexcept;
+
+/// Every obligation of domain.md 3.3, so a filter naming another is refused.
+[[nodiscard]] const std::vector<std::string_view>& obligation_names();
 
 /// An obligation as of a time.
 struct obligation_view {

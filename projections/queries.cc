@@ -54,14 +54,22 @@ json findings_at(store& s, MDB_txn* txn, const std::vector<std::int64_t>& offset
     return out;
 }
 
-json trail_by_offsets(store& s, MDB_txn* txn, dbi index, const std::string& name) {
+/// Whether a record belongs in an answer as of a world time: an event that had occurred by then
+/// (a record that is not an event has no world time, and is always shown).
+bool occurred_by(const log_row& row, std::optional<std::int64_t> as_of_us) {
+    return !as_of_us || row.kind != record_kind::event || row.occurred_us <= *as_of_us;
+}
+
+json trail_by_offsets(store& s, MDB_txn* txn, dbi index, const std::string& name, std::optional<std::int64_t> as_of_us) {
     json events = json::array();
     const std::string prefix = name + '\0';
     cursor c(txn, index);
     for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
         if (c.key().size() != prefix.size() + 8) continue;
         for_each_trail_offset(c.key(), c.value(), [&](std::int64_t offset) {
-            if (auto row = row_at(s, txn, offset)) events.push_back(event_json(s, offset, *row));
+            if (auto row = row_at(s, txn, offset); row && occurred_by(*row, as_of_us)) {
+                events.push_back(event_json(s, offset, *row));
+            }
         });
     }
     return json{{"events", std::move(events)}};
@@ -142,7 +150,7 @@ std::optional<json> entity_status(store& s, const std::string& entity, std::opti
     return out;
 }
 
-json entity_trail(store& s, const std::string& entity) {
+json entity_trail(store& s, const std::string& entity, std::optional<std::int64_t> as_of_us) {
     store::reader r(s);
     json events = json::array();
     const std::string prefix = entity + '\0';
@@ -150,22 +158,24 @@ json entity_trail(store& s, const std::string& entity) {
     for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
         if (c.key().size() != prefix.size() + 8) continue;
         for_each_entity_offset(c.value(), [&](std::int64_t offset) {
-            if (auto row = row_at(s, r.get(), offset)) events.push_back(event_json(s, offset, *row));
+            if (auto row = row_at(s, r.get(), offset); row && occurred_by(*row, as_of_us)) {
+                events.push_back(event_json(s, offset, *row));
+            }
         });
     }
     return json{{"entity", entity}, {"events", std::move(events)}};
 }
 
-json actor_trail(store& s, const std::string& actor) {
+json actor_trail(store& s, const std::string& actor, std::optional<std::int64_t> as_of_us) {
     store::reader r(s);
-    auto out = trail_by_offsets(s, r.get(), s.actor_trail, actor);
+    auto out = trail_by_offsets(s, r.get(), s.actor_trail, actor, as_of_us);
     out["actor"] = actor;
     return out;
 }
 
-json system_trail(store& s, const std::string& system) {
+json system_trail(store& s, const std::string& system, std::optional<std::int64_t> as_of_us) {
     store::reader r(s);
-    auto out = trail_by_offsets(s, r.get(), s.system_trail, system);
+    auto out = trail_by_offsets(s, r.get(), s.system_trail, system, as_of_us);
     out["system"] = system;
     return out;
 }
@@ -201,6 +211,7 @@ json findings(store& s, const finding_filter& filter) {
         if (f.finding != "undecodable_record") {
             if (filter.since_us && f.occurred_us < *filter.since_us) continue;
             if (filter.until_us && f.occurred_us > *filter.until_us) continue;
+            if (filter.as_of_us && f.occurred_us > *filter.as_of_us) continue;
         }
         out.push_back(finding_json(f));
     }
@@ -237,6 +248,7 @@ std::string digest(store& s) {
         buffer.push_back('\0');
         cursor c(r.get(), db);
         for (bool ok = c.first(); ok; ok = c.next()) {
+            if (db.handle == s.meta.handle && c.key() == "signer") continue;  // the directory's role, not the content
             buffer += be64(c.key().size());
             buffer += c.key();
             buffer += be64(c.value().size());

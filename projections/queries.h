@@ -18,12 +18,16 @@ namespace ledger::projections {
 [[nodiscard]] std::optional<nlohmann::json> entity_status(store& s, const std::string& entity,
                                                           std::optional<std::int64_t> as_of_us);
 
-/// The events of one entity, in ledger order: {"events":[...]}.
-[[nodiscard]] nlohmann::json entity_trail(store& s, const std::string& entity);
+/// The events of one entity, in ledger order: {"events":[...]}. With `as_of_us`, only those that
+/// had occurred by then (domain.md 5).
+[[nodiscard]] nlohmann::json entity_trail(store& s, const std::string& entity,
+                                          std::optional<std::int64_t> as_of_us = std::nullopt);
 /// The events an actor did, in ledger order.
-[[nodiscard]] nlohmann::json actor_trail(store& s, const std::string& actor);
+[[nodiscard]] nlohmann::json actor_trail(store& s, const std::string& actor,
+                                         std::optional<std::int64_t> as_of_us = std::nullopt);
 /// The events of one system, in ledger order.
-[[nodiscard]] nlohmann::json system_trail(store& s, const std::string& system);
+[[nodiscard]] nlohmann::json system_trail(store& s, const std::string& system,
+                                          std::optional<std::int64_t> as_of_us = std::nullopt);
 
 /// Events whose occurred_at lies in [from, to] (µs), optionally of one system, in ledger order.
 [[nodiscard]] nlohmann::json timeline(store& s, std::int64_t from_us, std::int64_t to_us, const std::string& system);
@@ -33,6 +37,7 @@ struct finding_filter {
     std::string finding;
     std::optional<std::int64_t> since_us;  ///< occurred_at >= since
     std::optional<std::int64_t> until_us;  ///< occurred_at <= until
+    std::optional<std::int64_t> as_of_us;  ///< raised by events that had occurred by then
 };
 /// {"findings":[{"finding","entity","system","event_id","offset","detail",...}]}, in ledger order.
 [[nodiscard]] nlohmann::json findings(store& s, const finding_filter& filter);

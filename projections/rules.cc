@@ -10,6 +10,17 @@
 #include "projections/times.h"
 
 namespace ledger::projections {
+
+const std::vector<std::string_view>& finding_names() {
+    static const std::vector<std::string_view> names{
+        "production_without_approval", "production_without_test_signoff", "untested_artifact",
+        "start_without_approval",      "self_approval",                   "unauthorized_actor",
+        "unknown_actor",               "route_change_outside_window",     "route_without_agreement",
+        "event_after_close",           "invalid_signature",               "late_recording",
+        "key_compromised",             "emergency_change",                "undecodable_record"};
+    return names;
+}
+
 namespace {
 
 using namespace ledger::events;

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/event.h"
@@ -47,6 +48,10 @@ struct raised {
 /// Whether `grants` give one of `roles` for `system` at `at_us`.
 [[nodiscard]] bool holds_role(const std::vector<grant>& grants, const std::vector<std::string>& roles,
                               const std::string& system, std::int64_t at_us);
+
+/// Every finding the ledger raises (domain.md 3.2, plus the record-level ones of the projector),
+/// so a filter naming another is refused rather than answered with an empty list.
+[[nodiscard]] const std::vector<std::string_view>& finding_names();
 
 /// Late recording threshold: recorded_at more than this after occurred_at.
 inline constexpr std::chrono::hours late_recording_after{24};

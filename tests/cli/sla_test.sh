@@ -176,6 +176,49 @@ expect 400 "/v1/obligations?state=late"
 expect 400 "/v1/breaches?as_of=tomorrow"
 [[ $(field .field) == as_of ]] || fail "400 names as_of"
 
+# No parameter ignored: an unknown or invalid one is a 400 naming it, on every read.
+expect_400() {  # expect_400 FIELD PATH [ADMIN]
+  local got; got=$(curl -s -m 30 -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer ${3:-$READER}" "$LEDGER_URL$2")
+  [[ $got == 400 && $(field .field) == "$1" ]] || fail "GET $2: expected 400 naming $1, got $got: $(cat "$WORK/body")"
+}
+expect_400 as_of "/v1/findings?as_of=garbage"
+expect_400 finding "/v1/findings?finding=bogus"
+expect_400 since "/v1/findings?since=2026-11-20T00:00:00Z&until=2026-11-01T00:00:00Z"
+expect_400 limit "/v1/timeline?from=2026-11-01T00:00:00Z&to=2026-11-30T00:00:00Z&limit=2"
+expect_400 from "/v1/timeline?from=2026-11-30T00:00:00Z&to=2026-11-01T00:00:00Z"
+expect_400 obligation "/v1/breaches?obligation=bogus"
+expect_400 bogus "/v1/breaches?bogus=1"
+expect_400 state "/v1/breaches?state=open"
+expect_400 since "/v1/obligations?since=2026-11-20T00:00:00Z&until=2026-11-01T00:00:00Z"
+expect_400 monht "/v1/availability?service=altinn&month=2026-11&monht=2026-10"
+expect_400 as_of "/v1/entities/incident/INC-A1/trail?as_of=yesterday"
+expect_400 format "/v1/export?format=xml" "$ADMIN"
+expect_400 offset "/v1/verify?offset=3" "$ADMIN"
+# A '+' sent unencoded arrives as a space: the answer says how to write it.
+expect_400 as_of "/v1/breaches?as_of=2026-11-20T12:00:00+01:00"
+grep -q '%2B' "$WORK/body" || fail "no %2B hint: $(cat "$WORK/body")"
+# What a neighbour takes: as_of on findings, timeline and trails; min_offset on verify and export.
+expect 200 "/v1/timeline?from=2026-11-16T00:00:00%2B01:00&to=2026-11-17T00:00:00%2B01:00&as_of=2026-11-16T12:00:00%2B01:00"
+[[ $(field '[.events[].occurred_at] | map(select(. > "2026-11-16T12:00:00+01:00")) | length') == 0 &&
+   $(field '.events | length') -gt 0 && $(field .to) == 2026-11-16T23:00:00.000Z ]] ||
+  fail "timeline as_of: $(cat "$WORK/body")"
+expect 200 "/v1/findings"
+all_findings=$(field '.findings | length')
+expect 200 "/v1/findings?as_of=2026-10-01T00:00:00%2B02:00"
+[[ $(field '.findings | length') -gt 0 && $(field '.findings | length') -lt $all_findings &&
+   $(field '[.findings[].occurred_at] | map(select(. > "2026-09-30T22:00:00.000Z")) | length') == 0 ]] ||
+  fail "findings as_of: $(field '.findings | length') of $all_findings"
+expect 200 "/v1/entities/incident/INC-A1/trail?as_of=2026-11-16T14:00:00%2B01:00"
+[[ $(field '[.events[].type] | join(",")') == incident.reported ]] || fail "trail as_of: $(field '[.events[].type]')"
+expect 200 "/v1/entities/incident/INC-A1/trail"
+[[ $(field '.events | length') == 3 ]] || fail "trail: $(field '[.events[].type]')"
+for path in "/v1/verify?min_offset=$last" "/v1/export?min_offset=$last&format=csv"; do
+  code=$(curl -s -m 60 -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "$LEDGER_URL$path")
+  [[ $code == 200 ]] || fail "GET $path: $code $(cat "$WORK/body")"
+done
+code=$(curl -s -m 60 -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "$LEDGER_URL/v1/export?min_offset=$((last + 1000))")
+[[ $code == 504 ]] || fail "export min_offset past the end: $code"
+
 # Entity status lists its obligations; the unanswered report is approved by default.
 expect 200 "/v1/entities/report/UP-10"
 [[ $(field .state) == approved_by_default ]] || fail "report state: $(field .state)"

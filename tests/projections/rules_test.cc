@@ -237,7 +237,7 @@ TEST_CASE("an emergency change gets the info finding emergency_change instead") 
     const auto d = l.deploy("change/E", "production", 1, "per");
     CHECK(l.raised(d, "emergency_change"));
     CHECK_FALSE(l.raised(d, "production_without_test_signoff"));
-    const auto f = findings(*l.s, {"", "emergency_change", {}, {}})["findings"];
+    const auto f = findings(*l.s, {"", "emergency_change", {}, {}, {}})["findings"];
     REQUIRE(f.size() == 1);
     CHECK(f[0]["severity"] == "info");
 }
