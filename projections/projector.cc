@@ -292,7 +292,8 @@ checkpoint_row projector::sign_checkpoint(write_txn& txn, const head& at) {
 
 result<std::optional<checkpoint_row>> projector::checkpoint_if_due() {
     const auto now = std::chrono::steady_clock::now();
-    if (_applied_through <= _checkpointed_through || now - _last_checkpoint < _options.checkpoint_interval) {
+    if (!_options.sign || _applied_through <= _checkpointed_through ||
+        now - _last_checkpoint < _options.checkpoint_interval) {
         return std::optional<checkpoint_row>{};
     }
     return with_map_growth(_store, [&](int) -> result<std::optional<checkpoint_row>> {
@@ -419,11 +420,11 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
             h.chain = chain;
             h.records += 1;
             ++out.applied;
-            if (_options.checkpoint_every > 0 && h.next_offset % _options.checkpoint_every == 0) {
+            if (_options.sign && _options.checkpoint_every > 0 && h.next_offset % _options.checkpoint_every == 0) {
                 sign_checkpoint(h);
             }
         }
-        if (out.applied > 0 && out.checkpoints.empty() &&
+        if (_options.sign && out.applied > 0 && out.checkpoints.empty() &&
             std::chrono::steady_clock::now() - _last_checkpoint >= _options.checkpoint_interval) {
             sign_checkpoint(h);
         }

@@ -52,6 +52,10 @@ struct prepared_record {
 void chain_ahead(std::vector<prepared_record>& records, head& through);
 
 struct projector_options {
+    /// Sign checkpoints with the data directory's key. Exactly one process per ledger signs (the
+    /// ledger's key is the one its checkpoints are verified against); query nodes and replays only
+    /// project. Default: true.
+    bool sign = true;
     /// A checkpoint at every offset that is a multiple of this minus one (1,000 events)...
     std::int64_t checkpoint_every = 1000;
     /// ... and at the end of a batch when this long has passed since the last one, or, when no

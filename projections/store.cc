@@ -200,6 +200,12 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
             auto key = LEDGER_TRY_VALUE(load_or_create_key(dir));
             s->_public_key = key.first;
             s->_secret_key = key.second;
+        } else if (std::filesystem::exists(dir / "ledger.key", ec)) {
+            if (auto key = load_or_create_key(dir)) s->_public_key = key.value().first;  // the public half only
+        }
+        {
+            read_txn rt(e);
+            s->_signs = rt.get(s->meta, "signer").has_value();
         }
         return s;
     } catch (const lmdb_error& e) {
@@ -207,6 +213,14 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
         return failure(errc::cannot_open, fmt::format("Cannot open the read models in {}: {}", dir.string(), e.what()),
                        "data");
     }
+}
+
+void store::mark_signer() {
+    if (_signs) return;
+    write_txn txn(_env);
+    txn.put(meta, "signer", "1");
+    txn.commit();
+    _signs = true;
 }
 
 void store::grow() {

@@ -3,7 +3,8 @@
 // Ed25519 key and the lock that admits one projector.
 //
 // Databases (no DUPSORT anywhere):
-//   meta          "format", "topic", "next_offset", "chain", "records"
+//   meta          "format", "topic", "next_offset", "chain", "records", "signer" (present: this
+//                 directory's key signs the ledger's checkpoints)
 //   log           offset(8)                       -> log_row     every record, for verify and trails
 //   ids           event id                        -> offset(8)   applied ids: duplicates apply once
 //   entities      "<kind>/<id>"                   -> entity_record
@@ -89,7 +90,13 @@ public:
     void write_head(write_txn& txn, const head& h) const;
     [[nodiscard]] head current_head();
 
-    /// The ledger's key pair (writer only): 32-byte public, 64-byte secret.
+    /// Whether the ledger's checkpoints are signed with this directory's key (a process that
+    /// signs marks it so once): its own public key is then the ledger's pinned key.
+    [[nodiscard]] bool signs() const { return _signs; }
+    void mark_signer();
+
+    /// The ledger's key pair: 32-byte public (also for readers, when the key file is readable),
+    /// 64-byte secret (writer only).
     [[nodiscard]] const std::string& public_key() const { return _public_key; }
     [[nodiscard]] const std::string& secret_key() const { return _secret_key; }
 
@@ -113,6 +120,7 @@ private:
     int _lock_fd = -1;
     std::string _public_key;
     std::string _secret_key;
+    bool _signs = false;
     sla_policy _policy;
 };
 

@@ -79,7 +79,40 @@ nlohmann::json verify_report::to_json() const {
     return {{"verified_through_offset", verified_through_offset},
             {"chain_hash", chain_hash},
             {"checkpoints_checked", checkpoints_checked},
+            {"checkpoints_published", checkpoints_published},
+            {"key", key},
+            {"key_source", key_source},
+            {"warnings", warnings},
             {"problems", std::move(problems_json)}};
+}
+
+std::vector<verify_problem> check_published(store& s, const std::vector<checkpoint_row>& published,
+                                            const std::string& key, std::size_t& checked) {
+    std::vector<verify_problem> out;
+    checked = 0;
+    const auto h = s.current_head();
+    store::reader r(s);
+    std::int64_t last_checked = -1;
+    for (const auto& cp : published) {
+        if (cp.offset >= h.next_offset) continue;
+        if (cp.offset != last_checked) ++checked;
+        last_checked = cp.offset;
+        const auto v = r.txn().get(s.log, be64(static_cast<std::uint64_t>(cp.offset)));
+        const auto message = projector::checkpoint_message(s.topic(), cp.offset, events::to_hex(cp.chain_hash));
+        if (cp.public_key != key) {
+            out.push_back({cp.offset, fmt::format("the published checkpoint is signed by key {}, not the ledger's key {}",
+                                                  events::base64_encode(cp.public_key), events::base64_encode(key))});
+        } else if (!events::ed25519_verify(key, message, cp.signature)) {
+            out.push_back({cp.offset, "the signature of the published checkpoint does not verify"});
+        } else if (!v) {
+            out.push_back({cp.offset, "a checkpoint was published for this offset, which the log does not hold"});
+        } else if (const auto row = decode<log_row>(*v); row.chain_hash != cp.chain_hash) {
+            out.push_back({cp.offset, fmt::format("the published checkpoint says chain hash {}; the log gives {}: the "
+                                                  "log was rewritten at or before this offset",
+                                                  events::to_hex(cp.chain_hash), events::to_hex(row.chain_hash))});
+        }
+    }
+    return out;
 }
 
 verifier::verifier(store& live, std::filesystem::path scratch) : _live(live) {
@@ -96,6 +129,7 @@ verifier::verifier(store& live, std::filesystem::path scratch) : _live(live) {
     if (s) {
         _scratch = std::move(s).value();
         projector_options po;
+        po.sign = false;
         po.checkpoint_every = 0;
         po.checkpoint_interval = std::chrono::hours(24 * 365);
         _rebuild = std::make_unique<projector>(*_scratch, po);
@@ -116,6 +150,46 @@ std::int64_t verifier::refresh_head() {
         _checkpoints.emplace(cp.offset, std::move(cp));
     }
     return _live_head.next_offset;
+}
+
+void verifier::use_published(std::vector<checkpoint_row> published) {
+    _published = std::move(published);
+    _published_at.clear();
+    for (std::size_t i = 0; i < _published.size(); ++i) _published_at.emplace(_published[i].offset, i);
+}
+
+void verifier::pin_key(std::string public_key, std::string source) {
+    _key = std::move(public_key);
+    _key_source = std::move(source);
+}
+
+void verifier::resolve_key() {
+    if (!_key.empty()) return;
+    if (!_published.empty()) {
+        _key = _published.front().public_key;
+        _key_source = "the first checkpoint published on the checkpoint topic (trusted on first use)";
+    } else if (!_checkpoints.empty()) {
+        _key = _checkpoints.begin()->second.public_key;
+        _key_source = "the first checkpoint in the read models (trusted on first use; none is published)";
+    } else {
+        return;
+    }
+    _warnings.push_back(fmt::format("no key was pinned: checkpoints were checked against {} key {}; pass --key "
+                                    "FILE (what `ledger key` prints on the signing node) to pin it",
+                                    _key_source.substr(0, _key_source.find(" (")), events::base64_encode(_key)));
+}
+
+void verifier::check_checkpoint(std::int64_t offset, const checkpoint_row& cp, const char* where) {
+    const auto message = projector::checkpoint_message(_live.topic(), cp.offset, events::to_hex(cp.chain_hash));
+    if (cp.public_key != _key) {
+        problem(offset, fmt::format("the checkpoint {} is signed by key {}, not the ledger's key {}", where,
+                                    events::base64_encode(cp.public_key), events::base64_encode(_key)));
+    } else if (!events::ed25519_verify(_key, message, cp.signature)) {
+        problem(offset, fmt::format("the signature of the checkpoint {} does not verify", where));
+    } else if (cp.chain_hash != events::as_bytes(_chain)) {
+        problem(offset, fmt::format("the signed checkpoint {} says chain hash {}; recomputed from Kafka: {}", where,
+                                    events::to_hex(cp.chain_hash), events::to_hex(_chain)));
+    }
 }
 
 void verifier::problem(std::int64_t offset, std::string text) {
@@ -158,16 +232,13 @@ void verifier::feed(std::int64_t offset, std::string_view bytes) {
             }
         }
     }
-    if (const auto it = _checkpoints.find(offset); it != _checkpoints.end()) {
-        const auto& cp = it->second;
+    const auto row = _checkpoints.find(offset);
+    const auto [first, last] = _published_at.equal_range(offset);
+    if (row != _checkpoints.end() || first != last) {
+        resolve_key();
         ++_checked;
-        const auto message = projector::checkpoint_message(_live.topic(), cp.offset, events::to_hex(cp.chain_hash));
-        if (!events::ed25519_verify(cp.public_key, message, cp.signature)) {
-            problem(offset, "the checkpoint's signature does not verify");
-        } else if (cp.chain_hash != events::as_bytes(_chain)) {
-            problem(offset, fmt::format("the signed checkpoint says chain hash {}; recomputed from Kafka: {}",
-                                        events::to_hex(cp.chain_hash), events::to_hex(_chain)));
-        }
+        if (row != _checkpoints.end()) check_checkpoint(offset, row->second, "in the read models");
+        for (auto it = first; it != last; ++it) check_checkpoint(offset, _published[it->second], "published");
     }
     if (!_rebuild_failed) {
         _pending.push_back(raw_record{offset, std::string(bytes)});
@@ -175,7 +246,7 @@ void verifier::feed(std::int64_t offset, std::string_view bytes) {
     }
 }
 
-verify_report verifier::finish() {
+verify_report verifier::finish(std::optional<std::int64_t> log_end) {
     flush_rebuild();
     if (_next < _live_head.next_offset) {
         problem(_next, fmt::format("offsets {} to {} are in the read models but not in Kafka: records were dropped",
@@ -183,6 +254,29 @@ verify_report verifier::finish() {
     }
     for (const auto& [offset, cp] : _checkpoints) {
         if (offset >= _next) problem(offset, "a signed checkpoint for an offset Kafka does not hold");
+    }
+    const std::int64_t end = log_end.value_or(_next);
+    for (const auto& [offset, index] : _published_at) {
+        if (offset >= end) {
+            problem(offset, fmt::format("a checkpoint was published for offset {}, which Kafka's log does not hold "
+                                        "(it ends at {}): records were dropped or the topic was recreated",
+                                        offset, end - 1));
+            break;
+        }
+    }
+    // The directory that signs keeps every checkpoint it published: a row deleted is caught.
+    if (_live.signs() && !_live.public_key().empty() && _live.public_key() == _key) {
+        for (const auto& [offset, index] : _published_at) {
+            if (offset >= _live_head.next_offset || offset >= _next) break;
+            if (_published[index].public_key == _key && !_checkpoints.contains(offset)) {
+                problem(offset, "the read models lack the checkpoint published for this offset: a row was deleted");
+            }
+        }
+    }
+    if (_checked == 0 && _next > 0) {
+        _warnings.push_back(_published.empty() && _checkpoints.empty()
+                                ? "no checkpoint was checked: none is signed yet (one comes every 1,000 events or 10 s)"
+                                : "no checkpoint was checked: none of those signed is for an offset verified here");
     }
     if (_next == _live_head.next_offset && _live_head.chain != _chain) {
         problem(_next - 1, fmt::format("the read models' chain head {} differs from the chain recomputed from Kafka {}",
@@ -235,6 +329,10 @@ verify_report verifier::finish() {
     out.verified_through_offset = _next - 1;
     out.chain_hash = events::to_hex(_chain);
     out.checkpoints_checked = _checked;
+    out.checkpoints_published = _published.size();
+    out.key = _key.empty() ? std::string() : events::base64_encode(_key);
+    out.key_source = _key_source;
+    out.warnings = _warnings;
     out.problems = _problems;
     return out;
 }

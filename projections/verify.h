@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,11 +29,21 @@ struct verify_problem {
 struct verify_report {
     std::int64_t verified_through_offset = -1;
     std::string chain_hash;  ///< hex, through verified_through_offset
-    std::size_t checkpoints_checked = 0;
+    std::size_t checkpoints_checked = 0;     ///< offsets whose checkpoint(s) were checked
+    std::size_t checkpoints_published = 0;   ///< records on the checkpoint topic for this ledger
+    std::string key;                         ///< base64: the key checkpoints were checked against
+    std::string key_source;                  ///< where that key came from
+    std::vector<std::string> warnings;       ///< what weakens a clean answer (nothing signed, a key trusted on first use)
     std::vector<verify_problem> problems;
 
     [[nodiscard]] nlohmann::json to_json() const;
 };
+
+/// Checks published checkpoints against the chain hashes a data directory holds (a replay, which
+/// signs none, checks those its log covers): each one up to the directory's head must be signed
+/// by `key` and match the chain there. Returns the problems; `checked` counts the offsets checked.
+[[nodiscard]] std::vector<verify_problem> check_published(store& s, const std::vector<checkpoint_row>& published,
+                                                          const std::string& key, std::size_t& checked);
 
 class verifier {
 public:
@@ -40,15 +51,28 @@ public:
     verifier(store& live, std::filesystem::path scratch);
     ~verifier();
 
+    /// The checkpoints as published on the checkpoint topic, in the order published: checked like
+    /// the copies in the read models, and they must agree with the log and be in the read models of
+    /// the directory that signed them. Call before feed().
+    void use_published(std::vector<checkpoint_row> published);
+    /// The key every checkpoint must be signed with and where it came from (--key, the signing
+    /// directory's own key). Without one, the first published checkpoint's key is trusted, and
+    /// the report says so.
+    void pin_key(std::string public_key, std::string source);
+
     /// The next record as Kafka holds it, in offset order.
     void feed(std::int64_t offset, std::string_view bytes);
     /// Re-reads the live read models' head (a running projector moves it); returns its next offset.
     std::int64_t refresh_head();
     /// Checks what remains (dropped tails, checkpoints, the rebuilt views) and reports.
-    [[nodiscard]] verify_report finish();
+    /// `log_end`: the offset after Kafka's last record, when known (a published checkpoint past it
+    /// contradicts the log; one between the read models' head and it is only not verified here).
+    [[nodiscard]] verify_report finish(std::optional<std::int64_t> log_end = std::nullopt);
 
 private:
     void problem(std::int64_t offset, std::string text);
+    void check_checkpoint(std::int64_t offset, const checkpoint_row& cp, const char* where);
+    void resolve_key();
     void flush_rebuild();
 
     store& _live;
@@ -59,6 +83,11 @@ private:
     std::int64_t _next = 0;
     events::sha256_digest _chain = events::genesis();
     std::map<std::int64_t, checkpoint_row> _checkpoints;
+    std::vector<checkpoint_row> _published;               ///< in the order published
+    std::multimap<std::int64_t, std::size_t> _published_at;  ///< offset -> index in _published
+    std::string _key;
+    std::string _key_source;
+    std::vector<std::string> _warnings;
     std::size_t _checked = 0;
     std::vector<verify_problem> _problems;
     bool _rebuild_failed = false;

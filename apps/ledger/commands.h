@@ -12,6 +12,7 @@ void add_query_command(CLI::App& app, int& exit_code);
 void add_read_commands(CLI::App& app, int& exit_code);
 void add_replay_command(CLI::App& app, int& exit_code);
 void add_verify_command(CLI::App& app, int& exit_code);
+void add_key_command(CLI::App& app, int& exit_code);
 void add_emit_command(CLI::App& app, int& exit_code);
 
 }  // namespace ledger::app

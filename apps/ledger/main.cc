@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     ledger::app::add_read_commands(app, exit_code);
     ledger::app::add_replay_command(app, exit_code);
     ledger::app::add_verify_command(app, exit_code);
+    ledger::app::add_key_command(app, exit_code);
     ledger::app::add_emit_command(app, exit_code);
 
     try {

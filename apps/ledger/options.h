@@ -35,6 +35,9 @@ struct serving_options {
     /// Serve HTTP (health, metrics, reads). False for `ledger project --exit-at-end` without an
     /// explicit --listen: a batch job does not take the port of the ledger already serving there.
     bool serve_http = true;
+    /// Sign the ledger's checkpoints with this data directory's key and publish them. Exactly one
+    /// process per ledger signs: by default `ledger run` and `ledger project`, not `ledger query`.
+    bool sign_checkpoints = true;
 
     /// The data directory with its default filled in.
     [[nodiscard]] std::string data_dir() const { return data.empty() ? "var/ledger/" + ledger : data; }

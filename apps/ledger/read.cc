@@ -2,6 +2,7 @@
 // data directory (--data, e.g. a replayed one) or a running ledger (--url, --token); tables by
 // default, --json for scripts.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -18,13 +19,18 @@
 #include "apps/ledger/http_client.h"
 #include "apps/ledger/options.h"
 #include "consumers/verify_kafka.h"
+#include "events/ed25519.h"
 #include "events/ledger_name.h"
 #include "events/time.h"
-#include "projections/export.h"
 #include "projections/availability.h"
+#include "projections/checkpoints.h"
+#include "projections/export.h"
+#include "projections/obligations.h"
 #include "projections/queries.h"
+#include "projections/rules.h"
 #include "projections/sla_queries.h"
 #include "projections/store.h"
+#include "projections/times.h"
 
 namespace ledger::app {
 namespace {
@@ -170,6 +176,16 @@ std::optional<std::int64_t> parse_time_flag(const char* cmd, const char* flag, c
     return t;
 }
 
+/// Refuses (exit 2) a name outside `names`, as the API does (a bogus filter is not an empty list).
+void check_name(const char* cmd, const char* flag, const std::string& value, const std::vector<std::string_view>& names,
+                int& code) {
+    if (value.empty() || std::find(names.begin(), names.end(), value) != names.end()) return;
+    std::string list;
+    for (const auto n : names) list += std::string(list.empty() ? "" : ", ") + std::string(n);
+    fmt::print(stderr, "ledger {}: {} '{}' is not one of {}\n", cmd, flag, value, list);
+    code = exit_usage;
+}
+
 }  // namespace
 
 void add_read_commands(CLI::App& app, int& exit_code) {
@@ -209,20 +225,29 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         auto o = std::make_shared<read_options>();
         auto entity = std::make_shared<std::string>();
         auto actor = std::make_shared<std::string>();
+        auto as_of = std::make_shared<std::string>();
         auto* cmd = app.add_subcommand("trail", "Show the audit trail of an entity (or --actor), in ledger order.");
         cmd->add_option("ENTITY", *entity, "The entity, <kind>/<id>");
         cmd->add_option("--actor", *actor, "Instead of an entity: everything this actor did");
+        cmd->add_option("--as-of", *as_of, "World time (RFC 3339): only the events that had occurred by then");
         add_read_flags(*cmd, *o);
-        cmd->callback([o, entity, actor, &exit_code] {
+        cmd->callback([o, entity, actor, as_of, &exit_code] {
             if (entity->empty() == actor->empty()) {
                 fmt::print(stderr, "ledger trail: give either ENTITY or --actor ID\n");
                 exit_code = exit_usage;
                 return;
             }
             int code = exit_ok;
-            const std::string target = actor->empty() ? "/v1/entities/" + *entity + "/trail" : "/v1/actors/" + *actor + "/trail";
+            const auto t_as_of = parse_time_flag("trail", "--as-of", *as_of, code);
+            if (code != exit_ok) {
+                exit_code = code;
+                return;
+            }
+            std::string target = actor->empty() ? "/v1/entities/" + *entity + "/trail" : "/v1/actors/" + *actor + "/trail";
+            if (t_as_of) target += "?as_of=" + encode_query(*as_of);
             auto out = run_read("trail", *o, target, [&](projections::store& s) -> std::optional<json> {
-                auto t = actor->empty() ? projections::entity_trail(s, *entity) : projections::actor_trail(s, *actor);
+                auto t = actor->empty() ? projections::entity_trail(s, *entity, t_as_of)
+                                        : projections::actor_trail(s, *actor, t_as_of);
                 if (!actor->empty() || !t["events"].empty()) return t;
                 fmt::print(stderr, "ledger trail: {} is not in the ledger\n", *entity);
                 return std::nullopt;
@@ -314,6 +339,11 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             f->since_us = parse_time_flag(name, "--since", *since, code);
             f->until_us = parse_time_flag(name, "--until", *until, code);
             f->as_of_us = parse_time_flag(name, "--as-of", *as_of, code);
+            check_name(name, "--obligation", f->obligation, projections::obligation_names(), code);
+            if (f->since_us && f->until_us && *f->since_us > *f->until_us) {
+                fmt::print(stderr, "ledger {}: --since is after --until: the window is empty\n", name);
+                code = exit_usage;
+            }
             if (!state->empty()) {
                 f->state = projections::parse_obligation_state(*state);
                 if (!f->state) {
@@ -355,16 +385,24 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         auto f = std::make_shared<projections::finding_filter>();
         auto since = std::make_shared<std::string>();
         auto until = std::make_shared<std::string>();
+        auto as_of = std::make_shared<std::string>();
         auto* cmd = app.add_subcommand("findings", "List compliance findings, in ledger order.");
         cmd->add_option("--system", f->system, "Only this system");
         cmd->add_option("--finding", f->finding, "Only this finding, e.g. production_without_test_signoff");
         cmd->add_option("--since", *since, "Only events that occurred at or after this time");
         cmd->add_option("--until", *until, "Only events that occurred at or before this time");
+        cmd->add_option("--as-of", *as_of, "World time (RFC 3339): only findings of events that had occurred by then");
         add_read_flags(*cmd, *o);
-        cmd->callback([o, f, since, until, &exit_code] {
+        cmd->callback([o, f, since, until, as_of, &exit_code] {
             int code = exit_ok;
             f->since_us = parse_time_flag("findings", "--since", *since, code);
             f->until_us = parse_time_flag("findings", "--until", *until, code);
+            f->as_of_us = parse_time_flag("findings", "--as-of", *as_of, code);
+            check_name("findings", "--finding", f->finding, projections::finding_names(), code);
+            if (f->since_us && f->until_us && *f->since_us > *f->until_us) {
+                fmt::print(stderr, "ledger findings: --since is after --until: the window is empty\n");
+                code = exit_usage;
+            }
             if (code != exit_ok) {
                 exit_code = code;
                 return;
@@ -372,6 +410,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             std::string target = "/v1/findings?system=" + encode_query(f->system) + "&finding=" + encode_query(f->finding);
             if (!since->empty()) target += "&since=" + encode_query(*since);
             if (!until->empty()) target += "&until=" + encode_query(*until);
+            if (!as_of->empty()) target += "&as_of=" + encode_query(*as_of);
             auto out = run_read("findings", *o, target,
                                 [&](projections::store& s) -> std::optional<json> { return projections::findings(s, *f); },
                                 code);
@@ -384,23 +423,33 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         auto from = std::make_shared<std::string>();
         auto to = std::make_shared<std::string>();
         auto system = std::make_shared<std::string>();
+        auto as_of = std::make_shared<std::string>();
         auto* cmd = app.add_subcommand("timeline", "Everything that occurred between two times, across systems, in ledger order.");
         cmd->add_option("--from", *from, "From this world time (RFC 3339)")->required();
         cmd->add_option("--to", *to, "To this world time (RFC 3339), inclusive")->required();
         cmd->add_option("--system", *system, "Only this system");
+        cmd->add_option("--as-of", *as_of, "World time (RFC 3339): only what had occurred by then");
         add_read_flags(*cmd, *o);
-        cmd->callback([o, from, to, system, &exit_code] {
+        cmd->callback([o, from, to, system, as_of, &exit_code] {
             int code = exit_ok;
             const auto f = parse_time_flag("timeline", "--from", *from, code);
             const auto t = parse_time_flag("timeline", "--to", *to, code);
+            const auto a = parse_time_flag("timeline", "--as-of", *as_of, code);
+            if (code == exit_ok && *f > *t) {
+                fmt::print(stderr, "ledger timeline: --from is after --to: the window is empty\n");
+                code = exit_usage;
+            }
             if (code != exit_ok) {
                 exit_code = code;
                 return;
             }
             std::string target = "/v1/timeline?from=" + encode_query(*from) + "&to=" + encode_query(*to);
             if (!system->empty()) target += "&system=" + encode_query(*system);
+            if (a) target += "&as_of=" + encode_query(*as_of);
             auto out = run_read("timeline", *o, target, [&](projections::store& s) -> std::optional<json> {
-                return projections::timeline(s, *f, *t, *system);
+                auto body = projections::timeline(s, *f, a ? std::min(*t, *a) : *t, *system);
+                body["to"] = projections::iso(*t);
+                return body;
             }, code);
             if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_events((*out)["events"]);
             exit_code = code;
@@ -495,6 +544,33 @@ void add_read_commands(CLI::App& app, int& exit_code) {
     }
 }
 
+void add_key_command(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<read_options>();
+    auto* cmd = app.add_subcommand(
+        "key", "Print the public key a data directory signs checkpoints with (base64 Ed25519), for --key FILE.");
+    add_read_flags(*cmd, *o);
+    cmd->callback([o, &exit_code] {
+        int code = exit_ok;
+        if (!o->url.empty()) {
+            fmt::print(stderr, "ledger key: reads a data directory (--data), not --url\n");
+            exit_code = exit_usage;
+            return;
+        }
+        auto out = run_read("key", *o, "", [&](projections::store& s) -> std::optional<json> {
+            if (s.public_key().empty()) {
+                fmt::print(stderr, "ledger key: {} has no readable ledger.key\n", s.dir().string());
+                return std::nullopt;
+            }
+            return json{{"public_key", events::base64_encode(s.public_key())}, {"signs", s.signs()},
+                        {"ledger", s.topic()}};
+        }, code);
+        if (out) {
+            o->as_json ? fmt::print("{}\n", out->dump()) : fmt::print("{}\n", (*out)["public_key"].get<std::string>());
+        }
+        exit_code = code;
+    });
+}
+
 void add_verify_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<read_options>();
     auto brokers = std::make_shared<std::string>("127.0.0.1:9092");
@@ -502,17 +578,42 @@ void add_verify_command(CLI::App& app, int& exit_code) {
         "verify",
         "Recompute the hash chain from Kafka and check it against the read models and the signed checkpoints; "
         "rebuild the views and compare. Exit 1 when there are problems, naming the first bad offset.");
+    auto key_file = std::make_shared<std::string>();
     cmd->add_option("--brokers", *brokers, "Kafka bootstrap servers")->envname("LEDGER_BROKERS")->capture_default_str();
+    cmd->add_option("--key", *key_file,
+                    "The ledger's public key (a file; what `ledger key` prints on the signing node): every checkpoint "
+                    "must be signed by it [default: the data directory's own key if it signs, else the first one "
+                    "published, trusted on first use]");
     add_read_flags(*cmd, *o);
-    cmd->callback([o, brokers, &exit_code] {
+    cmd->footer("Checks the checkpoints as published on ledger.<name>.checkpoints as well as the copies in the read "
+                "models, against one pinned key; says when none was checked.");
+    cmd->callback([o, brokers, key_file, &exit_code] {
         int code = exit_ok;
+        consumers::verify_options vo;
+        if (!key_file->empty()) {
+            if (!o->url.empty()) {
+                fmt::print(stderr, "ledger verify: --key checks a data directory (--data); a running ledger (--url) "
+                                   "verifies against its own\n");
+                exit_code = exit_usage;
+                return;
+            }
+            auto k = projections::load_public_key(*key_file, "key");
+            if (!k) {
+                fmt::print(stderr, "ledger verify: --key: {}\n", k.error().message);
+                exit_code = exit_usage;
+                return;
+            }
+            vo.key = std::move(k).value();
+            vo.key_source = "--key " + *key_file;
+        }
         auto out = run_read("verify", *o, "/v1/verify", [&](projections::store& s) -> std::optional<json> {
             consumers::reader_options ro;
             ro.brokers = *brokers;
             const bool show = !o->as_json;
+            if (show) fmt::print(stderr, "verify: topic {} on {}, data {}\n", s.topic(), *brokers, s.dir().string());
             auto report = consumers::verify_from_kafka(s, ro, [show](std::int64_t next, std::int64_t end) {
                 if (show) fmt::print(stderr, "\rverify: {} / {} records", next, end);
-            });
+            }, vo);
             if (show) fmt::print(stderr, "\n");
             if (!report) {
                 fmt::print(stderr, "ledger verify: {}\n", report.error().message);
@@ -531,6 +632,10 @@ void add_verify_command(CLI::App& app, int& exit_code) {
             fmt::print("verified through offset {}; chain {}; {} checkpoint(s) checked\n",
                        (*out)["verified_through_offset"].get<std::int64_t>(), (*out)["chain_hash"].get<std::string>(),
                        (*out)["checkpoints_checked"].get<std::size_t>());
+            if (!out->value("key", std::string()).empty()) {
+                fmt::print("checkpoints checked against key {} ({})\n", out->value("key", ""), out->value("key_source", ""));
+            }
+            for (const auto& w : out->value("warnings", json::array())) fmt::print("warning: {}\n", w.get<std::string>());
             if (problems.empty()) fmt::print("clean: no problem found\n");
             for (const auto& p : problems) {
                 fmt::print("offset {}: {}\n", p["offset"].get<std::int64_t>(), p["problem"].get<std::string>());

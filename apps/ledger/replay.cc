@@ -22,12 +22,16 @@
 #include "apps/ledger/commands.h"
 #include "apps/ledger/options.h"
 #include "consumers/projector_runner.h"
+#include "consumers/verify_kafka.h"
+#include "events/ed25519.h"
 #include "events/hash.h"
 #include "events/ledger_name.h"
 #include "events/time.h"
+#include "projections/checkpoints.h"
 #include "projections/queries.h"
 #include "projections/sla_policy.h"
 #include "projections/store.h"
+#include "projections/verify.h"
 
 namespace ledger::app {
 namespace {
@@ -42,6 +46,7 @@ struct replay_options {
     bool as_json = false;
     bool quiet = false;
     bool keep_cache = false;
+    std::string key;
     std::string log_level = "warn";
 };
 
@@ -103,6 +108,16 @@ int replay(const replay_options& o) {
         }
         policy = std::move(loaded).value();
     }
+    std::optional<std::string> pinned_key;
+    if (!o.key.empty()) {
+        auto k = projections::load_public_key(o.key, "key");
+        if (!k) {
+            fmt::print(stderr, "ledger replay: --key: {}\n", k.error().message);
+            return exit_usage;
+        }
+        pinned_key = std::move(k).value();
+    }
+    if (!o.quiet && !o.as_json) fmt::print(stderr, "replay: topic {} on {}\n", name.value().topic(), o.brokers);
     auto opened = projections::store::open(o.data, name.value().topic(), true, true, &policy);
     if (!opened) {
         fmt::print(stderr, "ledger replay: --data: {}\n", opened.error().message);
@@ -113,6 +128,7 @@ int replay(const replay_options& o) {
     consumers::runner_options ropts;
     ropts.reader.brokers = o.brokers;
     ropts.stop_at_end = true;
+    ropts.projector.sign = false;  // the ledger's checkpoints are its signer's: they are checked below
     ropts.batch_scheduling = true;  // catching up: none of the projector's threads preempts another
     ropts.stop_after_offset = o.offset;
     if (until_us) {
@@ -191,11 +207,38 @@ int replay(const replay_options& o) {
                        // projector's threads share the cores, their sum bounds the rate.
                        {"cpu_user_seconds", user_secs},
                        {"cpu_system_seconds", system_secs}};
+    // The checkpoints the ledger published for what was replayed: a log rewritten and replayed
+    // into a new directory contradicts them.
+    std::vector<std::string> unreadable;
+    const auto published = consumers::read_published_checkpoints(ropts.reader, name.value().topic(), unreadable);
+    std::string key = pinned_key ? *pinned_key : std::string();
+    std::string key_source = "--key";
+    if (key.empty() && !published.empty()) {
+        key = published.front().public_key;
+        key_source = "the first published checkpoint (trusted on first use; pass --key to pin it)";
+    }
+    std::size_t checked = 0;
+    const auto problems = projections::check_published(*store, published, key, checked);
+    nlohmann::json problems_json = nlohmann::json::array();
+    for (const auto& p : problems) problems_json.push_back({{"offset", p.offset}, {"problem", p.problem}});
+    out["checkpoints_checked"] = checked;
+    out["checkpoint_key"] = key.empty() ? "" : events::base64_encode(key);
+    out["checkpoint_key_source"] = key.empty() ? "" : key_source;
+    out["problems"] = problems_json;
+    const bool short_of_offset = o.offset >= 0 && h.next_offset - 1 < o.offset;
     if (o.as_json) {
         fmt::print("{}\n", out.dump());
     } else {
         fmt::print("replayed {} record(s) through offset {} into {} in {:.1f} s; chain {}\n", h.records,
                    h.next_offset - 1, o.data, secs, events::to_hex(h.chain));
+        if (checked == 0) {
+            fmt::print("no published checkpoint covers what was replayed{}\n",
+                       unreadable.empty() ? "" : " (" + unreadable.front() + ")");
+        } else {
+            fmt::print("{} published checkpoint(s) checked against key {} ({}){}\n", checked,
+                       events::base64_encode(key), key_source, problems.empty() ? ": all agree with the log" : "");
+        }
+        for (const auto& p : problems) fmt::print("offset {}: {}\n", p.offset, p.problem);
         if (!o.quiet) {
             fmt::print("reading side: Kafka {:.1f} s, hashing and decoding {:.1f} s, waiting for the writer {:.1f} s; "
                        "writer: {:.1f} s in LMDB transactions; {:.1f} s flushing to disk at the end; "
@@ -204,7 +247,12 @@ int replay(const replay_options& o) {
                        user_secs, system_secs);
         }
     }
-    return exit_ok;
+    if (short_of_offset) {
+        fmt::print(stderr, "ledger replay: --offset {} is past the end of the log {}: its last offset is {}\n",
+                   o.offset, name.value().topic(), h.next_offset - 1);
+        return exit_failure;
+    }
+    return problems.empty() ? exit_ok : exit_failure;
 }
 
 }  // namespace
@@ -226,6 +274,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
                   "writing_seconds, flushing_seconds) and the process's CPU time (cpu_user_seconds, "
                   "cpu_system_seconds)");
     cmd->add_flag("--quiet", o->quiet, "No progress line");
+    cmd->add_option("--key", o->key,
+                    "The ledger's public key (a file, what `ledger key` prints on the signing node): the published "
+                    "checkpoints the replay covers must be signed by it [default: the first one published]");
     cmd->add_flag("--keep-cache", o->keep_cache,
                   "Keep what the replay wrote in the page cache (by default pages already on disk are dropped "
                   "as it goes, so a long replay does not fill the machine's memory with its cache)");

@@ -17,6 +17,7 @@
 #include "events/canonical_json.h"
 #include "events/ed25519.h"
 #include "events/hash.h"
+#include "projections/checkpoints.h"
 #include "projections/sla_policy.h"
 #include "projections/store.h"
 #include "producers/producer.h"
@@ -53,16 +54,6 @@ const char* role_name(role r) {
 bool writes(role r) { return r == role::run || r == role::gateway; }
 bool projects(role r) { return r != role::gateway; }
 bool reads(role r) { return r == role::run || r == role::query; }
-
-/// The Kafka record of a checkpoint: canonical JSON anyone can check with the public key.
-std::string checkpoint_record(const std::string& topic, const projections::checkpoint_row& cp) {
-    return events::canonicalize(nlohmann::json{{"ledger", topic},
-                                               {"offset", cp.offset},
-                                               {"chain_hash", events::to_hex(cp.chain_hash)},
-                                               {"public_key", events::base64_encode(cp.public_key)},
-                                               {"signature", events::base64_encode(cp.signature)},
-                                               {"signed_at", cp.signed_at}});
-}
 
 }  // namespace
 
@@ -153,8 +144,19 @@ int serve(const serving_options& o, role r, bool tokens_given) {
             return exit_failure;
         }
         store = std::move(opened).value();
+        const bool sign = o.sign_checkpoints;
+        if (sign) {
+            store->mark_signer();
+            spdlog::info("ledger {}: this process signs the checkpoints (key {})", name.value().str(),
+                         events::base64_encode(store->public_key()));
+        } else {
+            spdlog::info("ledger {}: checkpoints are signed elsewhere (--sign-checkpoints to sign here)",
+                         name.value().str());
+        }
         const auto cp_topic = name.value().checkpoint_topic();
-        if (auto t = producers::ensure_ledger_topic(topic_opts, cp_topic); !t) {
+        if (!sign) {
+            // Nothing to publish.
+        } else if (auto t = producers::ensure_ledger_topic(topic_opts, cp_topic); !t) {
             spdlog::warn("checkpoints will not be published: {}", t.error().message);
         } else {
             producers::producer_options popts;
@@ -166,7 +168,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         const auto topic_name = name.value().topic();
         ropts.on_checkpoint = [checkpoint_producer, cp_topic, topic_name](const projections::checkpoint_row& cp) {
             if (!checkpoint_producer) return;
-            checkpoint_producer->append(cp_topic, std::to_string(cp.offset), checkpoint_record(topic_name, cp),
+            checkpoint_producer->append(cp_topic, std::to_string(cp.offset), projections::checkpoint_record(topic_name, cp),
                                         [offset = cp.offset](result<ledger_coordinates> done) {
                                             if (!done) {
                                                 spdlog::warn("checkpoint at offset {} not published: {}", offset,
@@ -175,6 +177,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
                                         });
         };
         ropts.stop_at_end = o.exit_at_end;
+        ropts.projector.sign = sign;
         runner = std::make_shared<consumers::projector_runner>(*store, ropts);
         runner->start();
         spdlog::info("ledger {}: projecting into {} from offset {}", name.value().str(), o.data_dir(),
@@ -297,6 +300,14 @@ void add_serving_command(CLI::App& app, int& exit_code, const char* name, const 
         "signing a checkpoint every 1,000 events or 10 s (also published to ledger.<name>.checkpoints).\n"
         "Every flag can also be set as LEDGER_<NAME>, e.g. LEDGER_BROKERS.");
     add_serving_flags(*cmd, *options);
+    options->sign_checkpoints = r != role::query;
+    if (r != role::gateway) {
+        cmd->add_flag("--sign-checkpoints,!--no-sign-checkpoints", options->sign_checkpoints,
+                      std::string("Sign the ledger's checkpoints with this data directory's key and publish them "
+                                  "(exactly one process per ledger signs) [default: ") +
+                          (r == role::query ? "no" : "yes") + "]")
+            ->envname("LEDGER_SIGN_CHECKPOINTS");
+    }
     if (r == role::project) {
         cmd->add_flag("--exit-at-end", options->exit_at_end,
                       "Stop once the whole log is applied (a batch job), exit 1 if the projector stalled; "
