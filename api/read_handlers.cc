@@ -175,6 +175,13 @@ handler read_route(std::shared_ptr<context> c, params allowed,
                                                                      responder respond) {
         if (!authorize_reader(*c, req, respond)) return;
         if (!known_params(req, ctx, allowed, respond)) return;
+        if (c->source.runner) {
+            // Read models of another log are not answers about this one.
+            if (const auto st = c->source.runner->status(); st.log_mismatch) {
+                respond(error_response(req, http::status::service_unavailable, st.error));
+                return;
+            }
+        }
         std::int64_t min_offset = -1;
         if (const auto it = ctx.query.find("min_offset"); it != ctx.query.end()) {
             try {

@@ -206,13 +206,23 @@ std::uint64_t body_limit_for(const http::request_header<>& header) {
                                                                                           : max_event_body;
 }
 
-void add_write_routes(router& routes, std::shared_ptr<gateway> gw, std::shared_ptr<const token_store> tokens) {
+void add_write_routes(router& routes, std::shared_ptr<gateway> gw, std::shared_ptr<const token_store> tokens,
+                      std::function<std::string()> refuse) {
+    auto refused = [refuse](const request& req, const responder& respond) {
+        if (!refuse) return false;
+        const auto why = refuse();
+        if (why.empty()) return false;
+        respond(error_response(req, http::status::service_unavailable, "Nothing was written: " + why));
+        return true;
+    };
     routes.add(http::verb::post, "/v1/events",
-               [gw, tokens](request&& req, const request_context&, responder respond) {
+               [gw, tokens, refused](request&& req, const request_context&, responder respond) {
+                   if (refused(req, respond)) return;
                    post_event(gw, *tokens, std::move(req), std::move(respond));
                });
     routes.add(http::verb::post, "/v1/events/batch",
-               [gw, tokens](request&& req, const request_context&, responder respond) {
+               [gw, tokens, refused](request&& req, const request_context&, responder respond) {
+                   if (refused(req, respond)) return;
                    post_batch(gw, *tokens, std::move(req), std::move(respond));
                });
 }

@@ -1,6 +1,7 @@
 #pragma once
 // POST /v1/events and POST /v1/events/batch (interface.md).
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <variant>
@@ -37,6 +38,8 @@ struct refusal {
 /// Registers the write endpoints. Answers: 201 created, 200 identical duplicate, 400 malformed
 /// JSON, 401 no or bad token, 403 system outside the token's scopes, 409 same id other content,
 /// 422 invalid event ({"error","field"}), 503 Kafka unavailable (nothing acknowledged).
-void add_write_routes(router& routes, std::shared_ptr<gateway> gw, std::shared_ptr<const token_store> tokens);
+/// `refuse`, when given, is asked first: a reason not to write (503 with it, nothing written).
+void add_write_routes(router& routes, std::shared_ptr<gateway> gw, std::shared_ptr<const token_store> tokens,
+                      std::function<std::string()> refuse = {});
 
 }  // namespace ledger::api

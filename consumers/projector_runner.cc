@@ -18,6 +18,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "consumers/log_identity.h"
+
 namespace ledger::consumers {
 namespace {
 
@@ -302,9 +304,25 @@ void projector_runner::loop(std::stop_token stop) {
         _cv.notify_all();
     };
 
+    bool reopened = false;
     while (!stop.stop_requested()) {
         const auto next = _store.current_head().next_offset;
         if (_options.stop_after_offset >= 0 && next > _options.stop_after_offset) break;
+        if (std::exchange(reopened, true)) {
+            // After a read error (a topic deleted and created again among them): the topic must
+            // still be the log this directory was built from before anything more is applied.
+            if (auto bound = check_log_identity(_store, _options.reader); !bound) {
+                if (bound.error().code == make_error_code(projections::errc::format_mismatch)) {
+                    set_stalled(bound.error().message + " Writes and reads are refused.");
+                    std::lock_guard lock(_mu);
+                    _status.log_mismatch = true;
+                    return;
+                }
+                spdlog::error("projector: cannot check {} before reading on: {}", topic, bound.error().message);
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+                continue;
+            }
+        }
         auto opened = partition_reader::open(_options.reader, topic, ledger_offset{next});
         if (!opened) {
             spdlog::error("projector: cannot read {}: {}", topic, opened.error().message);
@@ -333,10 +351,24 @@ void projector_runner::loop(std::stop_token stop) {
                 if (!polled) {
                     if (polled.error().code == make_error_code(errc::offset_out_of_range)) {
                         if (settle()) {
-                            set_stalled(fmt::format("Offset {} is no longer in {}: records were deleted before the "
-                                                    "projector applied them. The projector stops here. ({})",
-                                                    _store.current_head().next_offset, topic,
-                                                    polled.error().message));
+                            const auto next_offset = _store.current_head().next_offset;
+                            const auto marks = reader.watermarks(std::chrono::seconds(2));
+                            if (marks && marks.value().second.value() < next_offset) {
+                                // The topic ends before what this directory applied: emptied or
+                                // recreated, it is not the log the directory was built from.
+                                set_stalled(fmt::format(
+                                    "{} now ends at offset {}, before offset {} where {} continues: the topic was "
+                                    "emptied or recreated and is no longer the log this data directory was built "
+                                    "from. Writes and reads are refused; restart against that log, or replay the "
+                                    "topic into a new directory.",
+                                    topic, marks.value().second.value() - 1, next_offset, _store.dir().string()));
+                                std::lock_guard lock(_mu);
+                                _status.log_mismatch = true;
+                            } else {
+                                set_stalled(fmt::format("Offset {} is no longer in {}: records were deleted before "
+                                                        "the projector applied them. The projector stops here. ({})",
+                                                        next_offset, topic, polled.error().message));
+                            }
                         }
                         return;
                     }

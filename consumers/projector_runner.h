@@ -56,6 +56,7 @@ struct runner_status {
     std::int64_t next_offset = 0;  ///< the next offset to apply (applied through next_offset - 1)
     std::int64_t end_offset = -1;  ///< the log's end as last seen (-1: not yet known)
     std::string error;             ///< why it stalled
+    bool log_mismatch = false;     ///< stalled because the topic is no longer the directory's log
     std::uint64_t applied_records = 0;
     double last_apply_ms = 0;      ///< the last batch's transaction, per record
     std::uint64_t checkpoints = 0;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include <fmt/format.h>
@@ -278,6 +281,64 @@ result<topic_description> ensure_ledger_topic(const topic_options& options, cons
         }
     }
     return d;
+}
+
+struct kafka_probe::impl {
+    handle<rd_kafka_t> rk;
+    topic_options options;
+    std::string topic;
+    std::chrono::milliseconds every{2000};
+    mutable std::mutex mu;
+    state current;  // guarded by mu
+    std::jthread thread;
+
+    void loop(std::stop_token stop) {
+        std::mutex m;
+        std::condition_variable_any wake;
+        while (!stop.stop_requested()) {
+            topic_options o = options;
+            o.timeout = every;
+            auto view = read_metadata(rk.get(), o, topic);
+            {
+                std::lock_guard lock(mu);
+                const bool up = static_cast<bool>(view);
+                if (up != current.up) current.since = std::chrono::system_clock::now();
+                current.up = up;
+                current.error = up ? std::string() : view.error().message;
+                current.topic_exists = up ? view.value().exists : current.topic_exists;
+            }
+            std::unique_lock lock(m);
+            wake.wait_for(lock, stop, every, [&stop] { return stop.stop_requested(); });
+        }
+    }
+};
+
+result<std::unique_ptr<kafka_probe>> kafka_probe::start(const topic_options& options, std::string topic,
+                                                        std::chrono::milliseconds every) {
+    auto i = std::make_unique<impl>();
+    // Its failures are what it reports (health, metrics): librdkafka's own log of each refused
+    // connection would repeat what the producer and consumer already log.
+    auto quiet = options;
+    quiet.extra["log_level"] = "2";
+    i->rk = LEDGER_TRY_VALUE(connect(quiet));
+    i->options = options;
+    i->topic = std::move(topic);
+    i->every = every;
+    auto* raw = i.get();
+    i->thread = std::jthread([raw](std::stop_token st) { raw->loop(st); });
+    return std::unique_ptr<kafka_probe>(new kafka_probe(std::move(i)));
+}
+
+kafka_probe::kafka_probe(std::unique_ptr<impl> i) : _impl(std::move(i)) {}
+
+kafka_probe::~kafka_probe() {
+    _impl->thread.request_stop();
+    if (_impl->thread.joinable()) _impl->thread.join();
+}
+
+kafka_probe::state kafka_probe::current() const {
+    std::lock_guard lock(_impl->mu);
+    return _impl->current;
 }
 
 }  // namespace ledger::producers

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "events/error.h"
@@ -47,5 +48,27 @@ struct topic_description {
 
 /// Describes `topic`; fails with errc::admin_failed if it does not exist.
 [[nodiscard]] result<topic_description> describe_topic(const topic_options& options, const std::string& topic);
+
+/// Watches whether the brokers answer, for health: a metadata request for `topic` every
+/// `every` (each with `every` as its deadline) on a thread and a client of its own.
+class kafka_probe {
+public:
+    struct state {
+        bool up = true;         ///< the last request was answered
+        bool topic_exists = true;
+        std::string error;      ///< why the last request failed
+        std::chrono::system_clock::time_point since = std::chrono::system_clock::now();  ///< of `up`
+    };
+    [[nodiscard]] static result<std::unique_ptr<kafka_probe>> start(const topic_options& options, std::string topic,
+                                                                    std::chrono::milliseconds every =
+                                                                        std::chrono::milliseconds(2000));
+    ~kafka_probe();
+    [[nodiscard]] state current() const;
+
+private:
+    struct impl;
+    explicit kafka_probe(std::unique_ptr<impl> i);
+    std::unique_ptr<impl> _impl;
+};
 
 }  // namespace ledger::producers

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "api/gateway.h"
 #include "api/health.h"
 #include "api/read_handlers.h"
+#include "consumers/log_identity.h"
 #include "consumers/projector_runner.h"
 #include "events/canonical_json.h"
 #include "events/ed25519.h"
@@ -25,6 +27,7 @@
 #include "api/tokens.h"
 #include "api/write_handlers.h"
 #include "events/ledger_name.h"
+#include "events/time.h"
 #include "producers/ledger_topic.h"
 
 namespace ledger::app {
@@ -54,6 +57,39 @@ const char* role_name(role r) {
 bool writes(role r) { return r == role::run || r == role::gateway; }
 bool projects(role r) { return r != role::gateway; }
 bool reads(role r) { return r == role::run || r == role::query; }
+
+/// What became of the checkpoints this process signs, for health: published, or not.
+struct checkpoint_publishing {
+    bool signs = false;
+    mutable std::mutex mu;
+    std::int64_t last_published = -1;  // guarded by mu
+    std::int64_t last_failed = -2;     // guarded by mu; -1: before any checkpoint
+    std::string error;                 // guarded by mu
+    std::uint64_t published_total = 0, failed_total = 0;  // guarded by mu
+
+    void published(std::int64_t offset) {
+        std::lock_guard lock(mu);
+        last_published = std::max(last_published, offset);
+        ++published_total;
+    }
+    void failed(std::int64_t offset, std::string why) {
+        std::lock_guard lock(mu);
+        last_failed = std::max(last_failed, offset);
+        error = std::move(why);
+        ++failed_total;
+    }
+    nlohmann::json json() const {
+        std::lock_guard lock(mu);
+        if (!signs) return {{"state", "signed_elsewhere"}};
+        const bool failing = last_failed >= last_published && failed_total > 0;
+        nlohmann::json j{{"state", failing ? "failing" : last_published < 0 ? "none_yet" : "ok"},
+                         {"last_published_offset", last_published},
+                         {"published", published_total},
+                         {"failed", failed_total}};
+        if (failing) j["error"] = error;
+        return j;
+    }
+};
 
 }  // namespace
 
@@ -88,22 +124,62 @@ int serve(const serving_options& o, role r, bool tokens_given) {
                      o.tokens);
     }
 
+    // The data directory first (locked, its policy checked): a second process on it fails before
+    // anything talks to Kafka.
+    std::shared_ptr<projections::store> store;
+    if (projects(r)) {
+        projections::sla_policy policy;
+        if (!o.policy.empty()) {
+            auto loaded = projections::sla_policy::load(o.policy);
+            if (!loaded) {
+                fmt::print(stderr, "{}: --policy: {} ({})\n", cmd, loaded.error().message, loaded.error().field);
+                return exit_usage;
+            }
+            policy = std::move(loaded).value();
+        }
+        std::error_code ec;
+        std::filesystem::create_directories(o.data_dir(), ec);
+        if (ec) {
+            fmt::print(stderr, "{}: --data {}: {}\n", cmd, o.data_dir(), ec.message());
+            return exit_failure;
+        }
+        auto opened = projections::store::open(o.data_dir(), name.value().topic(), true, false, &policy);
+        if (!opened) {
+            fmt::print(stderr, "{}: --data: {}\n", cmd, opened.error().message);
+            return exit_failure;
+        }
+        store = std::move(opened).value();
+    }
+
     producers::topic_options topic_opts;
     topic_opts.brokers = o.brokers;
+    if (store && store->current_head().next_offset > 0 && [&] {
+            const auto d = producers::describe_topic(topic_opts, name.value().topic());
+            return !d && d.error().code == make_error_code(producers::errc::admin_failed);
+        }()) {
+        // Creating it would start another log under the directory's read models.
+        fmt::print(stderr,
+                   "{}: --data: {} holds {} records of {}, but {} has no such topic: refusing to create it. Point "
+                   "--brokers at the log this directory was built from, or start with a new --data.\n",
+                   cmd, o.data_dir(), store->current_head().next_offset, name.value().topic(), o.brokers);
+        return exit_failure;
+    }
     auto topic = producers::ensure_ledger_topic(topic_opts, name.value().topic());
     if (!topic) {
         const auto& e = topic.error();
         fmt::print(stderr, "{}: {}{}\n", cmd, e.message, e.field.empty() ? "" : fmt::format(" (setting: {})", e.field));
         return exit_failure;
     }
-    spdlog::info("ledger {}: topic {} ({} partition, replication {}){}", name.value().str(), topic.value().name,
-                 topic.value().partitions, topic.value().replication, topic.value().created ? ", created" : "");
-
-    std::error_code ec;
-    std::filesystem::create_directories(o.data_dir(), ec);
-    if (ec) {
-        fmt::print(stderr, "{}: --data {}: {}\n", cmd, o.data_dir(), ec.message());
-        return exit_failure;
+    spdlog::info("ledger {}: topic {} on {} ({} partition, replication {}){}", name.value().str(), topic.value().name,
+                 o.brokers, topic.value().partitions, topic.value().replication,
+                 topic.value().created ? ", created" : "");
+    if (store) {
+        consumers::reader_options ro;
+        ro.brokers = o.brokers;
+        if (auto bound = consumers::check_log_identity(*store, ro); !bound) {
+            fmt::print(stderr, "{}: --data: {}\n", cmd, bound.error().message);
+            return exit_failure;
+        }
     }
 
     std::shared_ptr<api::gateway> gateway;
@@ -124,27 +200,13 @@ int serve(const serving_options& o, role r, bool tokens_given) {
     gateway = std::move(gw).value();
     }
 
-    // The projector: its own data directory (locked), checkpoints published to Kafka.
-    std::shared_ptr<projections::store> store;
+    // The projector: checkpoints signed by one process per ledger and published to Kafka.
     std::shared_ptr<consumers::projector_runner> runner;
     std::shared_ptr<producers::producer> checkpoint_producer;
-    if (projects(r)) {
-        projections::sla_policy policy;
-        if (!o.policy.empty()) {
-            auto loaded = projections::sla_policy::load(o.policy);
-            if (!loaded) {
-                fmt::print(stderr, "{}: --policy: {} ({})\n", cmd, loaded.error().message, loaded.error().field);
-                return exit_usage;
-            }
-            policy = std::move(loaded).value();
-        }
-        auto opened = projections::store::open(o.data_dir(), name.value().topic(), true, false, &policy);
-        if (!opened) {
-            fmt::print(stderr, "{}: --data: {}\n", cmd, opened.error().message);
-            return exit_failure;
-        }
-        store = std::move(opened).value();
+    auto publishing = std::make_shared<checkpoint_publishing>();
+    if (store) {
         const bool sign = o.sign_checkpoints;
+        publishing->signs = sign;
         if (sign) {
             store->mark_signer();
             spdlog::info("ledger {}: this process signs the checkpoints (key {})", name.value().str(),
@@ -158,21 +220,33 @@ int serve(const serving_options& o, role r, bool tokens_given) {
             // Nothing to publish.
         } else if (auto t = producers::ensure_ledger_topic(topic_opts, cp_topic); !t) {
             spdlog::warn("checkpoints will not be published: {}", t.error().message);
+            publishing->failed(-1, t.error().message);
         } else {
             producers::producer_options popts;
             popts.brokers = o.brokers;
-            if (auto p = producers::producer::create(popts)) checkpoint_producer = std::move(p).value();
+            if (auto p = producers::producer::create(popts)) {
+                checkpoint_producer = std::move(p).value();
+            } else {
+                publishing->failed(-1, p.error().message);
+            }
         }
         consumers::runner_options ropts;
         ropts.reader.brokers = o.brokers;
         const auto topic_name = name.value().topic();
-        ropts.on_checkpoint = [checkpoint_producer, cp_topic, topic_name](const projections::checkpoint_row& cp) {
-            if (!checkpoint_producer) return;
+        ropts.on_checkpoint = [checkpoint_producer, cp_topic, topic_name,
+                               publishing](const projections::checkpoint_row& cp) {
+            if (!checkpoint_producer) {
+                publishing->failed(cp.offset, "no producer for " + cp_topic);
+                return;
+            }
             checkpoint_producer->append(cp_topic, std::to_string(cp.offset), projections::checkpoint_record(topic_name, cp),
-                                        [offset = cp.offset](result<ledger_coordinates> done) {
+                                        [offset = cp.offset, publishing](result<ledger_coordinates> done) {
                                             if (!done) {
                                                 spdlog::warn("checkpoint at offset {} not published: {}", offset,
                                                              done.error().message);
+                                                publishing->failed(offset, done.error().message);
+                                            } else {
+                                                publishing->published(offset);
                                             }
                                         });
         };
@@ -197,11 +271,34 @@ int serve(const serving_options& o, role r, bool tokens_given) {
             if (!st.error.empty()) j["error"] = st.error;
             return j;
         };
+        info.checkpoints = [publishing] { return publishing->json(); };
+    }
+    std::shared_ptr<producers::kafka_probe> probe;
+    if (auto p = producers::kafka_probe::start(topic_opts, name.value().topic())) probe = std::move(p).value();
+    if (probe) {
+        info.kafka = [probe, brokers = o.brokers] {
+            const auto st = probe->current();
+            nlohmann::json j{{"state", st.up ? "ok" : "unavailable"},
+                             {"brokers", brokers},
+                             {"since", events::format_utc(std::chrono::time_point_cast<std::chrono::microseconds>(st.since))}};
+            if (!st.up) j["error"] = st.error;
+            return j;
+        };
     }
     api::add_health_routes(*routes, info);
-    if (gateway) api::add_write_routes(*routes, gateway, tokens);
+    if (gateway) {
+        std::function<std::string()> refuse;
+        if (runner) {
+            // ledger run: a projector stopped on another log means the topic is not this ledger's.
+            refuse = [runner] {
+                const auto st = runner->status();
+                return st.log_mismatch ? st.error : std::string();
+            };
+        }
+        api::add_write_routes(*routes, gateway, tokens, refuse);
+    }
     std::shared_ptr<api::server> http_holder;
-    std::function<std::string()> http_metrics = [&http_holder]() {
+    std::function<std::string()> http_metrics = [&http_holder, info]() {
         std::string out = "# HELP ledger_http_responses_total HTTP responses by status.\n"
                           "# TYPE ledger_http_responses_total counter\n";
         if (!http_holder) return out;
@@ -215,6 +312,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
                "# TYPE ledger_http_connections_open gauge\n";
         out += fmt::format("ledger_http_connections_open {}\n", stats.connections_open.load());
         out += stats.duration_metrics();
+        out += api::health_metrics(info);
         return out;
     };
     if (store) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Kafka down: requests get 503 within the request deadline and nothing is acknowledged; when the
+# Kafka down: /v1/health and /metrics say so (kafka unavailable, 503); requests get 503 within the
+# request deadline and nothing is acknowledged; when the
 # broker is back, the same gateway process serves again, and a retry of the failed id is
 # recorded at most once.
 source "$(dirname "$0")/lib.sh"
@@ -24,8 +25,21 @@ post() { curl -s -m 60 -o "$WORK/body" -w '%{http_code}' -X POST "$LEDGER_URL/v1
 
 id1=$(cat /proc/sys/kernel/random/uuid)
 [[ $(post "$id1") == 201 ]] || fail "with Kafka up: $(cat "$WORK/body")"
+health() { curl -s -m 10 -o "$WORK/health" -w '%{http_code}' "$LEDGER_URL/v1/health"; }
+[[ $(health) == 200 && $(jq -r '"\(.status) \(.kafka.state)"' "$WORK/health") == "ok ok" ]] ||
+  fail "health with Kafka up: $(cat "$WORK/health")"
 
 stop_broker
+# Health tells the truth: not ok while a write would fail, Kafka named as the part that is down.
+for _ in $(seq 1 100); do
+  [[ $(health) == 503 ]] && break
+  sleep 0.1
+done
+[[ $(health) == 503 && $(jq -r '"\(.status) \(.kafka.state)"' "$WORK/health") == "unavailable unavailable" ]] ||
+  fail "health with Kafka down: $(cat "$WORK/health")"
+curl -s -m 10 "$LEDGER_URL/metrics" >"$WORK/metrics"
+grep -qx 'ledger_health_ok{part="kafka"} 0' "$WORK/metrics" && grep -qx 'ledger_health_ok{part="all"} 0' "$WORK/metrics" ||
+  fail "metrics with Kafka down: $(grep health "$WORK/metrics")"
 id2=$(cat /proc/sys/kernel/random/uuid)
 started=$SECONDS
 code=$(post "$id2")
@@ -45,6 +59,11 @@ for i in $(seq 1 30); do
   sleep 1
 done
 [[ $code == 201 || $code == 200 ]] || fail "after Kafka came back: $code $(cat "$WORK/body")"
+for _ in $(seq 1 100); do
+  [[ $(health) == 200 ]] && break
+  sleep 0.1
+done
+[[ $(jq -r '"\(.status) \(.kafka.state)"' "$WORK/health") == "ok ok" ]] || fail "health once Kafka is back: $(cat "$WORK/health")"
 id3=$(cat /proc/sys/kernel/random/uuid)
 [[ $(post "$id3") == 201 ]] || fail "a new event after Kafka came back: $(cat "$WORK/body")"
 kcat -C -b "127.0.0.1:$port" -t "ledger.$name" -p 0 -o beginning -e -q -f '%k\n' >"$WORK/keys"
