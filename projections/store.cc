@@ -89,7 +89,10 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& dir, con
     if (ec) return failure(errc::cannot_open, fmt::format("Cannot create {}: {}", dir.string(), ec.message()), "data");
     int lock_fd = -1;
     if (writer) {
-        lock_fd = ::open((dir / "projector.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        // The lock is held on the data file itself (created here if new; LMDB takes an empty file
+        // as a new environment): it cannot be removed without removing the read models, as a
+        // lock file beside them could (flock and LMDB's own fcntl locks do not interact).
+        lock_fd = ::open((dir / "data.mdb").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
             if (lock_fd >= 0) ::close(lock_fd);
             return failure(errc::data_dir_locked,

@@ -16,6 +16,11 @@ start_ledger "${args[@]}"
 "$LEDGER_BIN" emit "$WORK/events.ndjson" --url "$LEDGER_URL" --token "$ADMIN" -q 2>/dev/null || fail "emit"
 code=$(curl -s -m 30 -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $READER" "$LEDGER_URL/v1/entities/actor/admin?min_offset=19")
 [[ $code == 200 ]] || fail "the ledger did not apply its 20 events: $code"
+# One writer, really: with the first ledger running, a second process on its directory is refused
+# whatever files are removed beside the data, and before it reads Kafka (a broker that is not there).
+rm -f "$WORK/data/projector.lock"
+rc=0; timeout 30 "$LEDGER_BIN" project --brokers 127.0.0.1:1 --ledger "$name" --data "$WORK/data" >/dev/null 2>"$WORK/err" || rc=$?
+[[ $rc == 1 ]] && grep -q 'in use by another projector' "$WORK/err" || fail "a second projector: $rc $(cat "$WORK/err")"
 stop_ledger
 # A copy of the directory against its own log starts and serves.
 cp -a "$WORK/data" "$WORK/copy"

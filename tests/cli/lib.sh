@@ -83,7 +83,6 @@ stop_ledger() {
 edit_read_model() {
   local dir=$1 db=$2 hex_from hex_to
   hex_from=$(printf '%s' "$3" | xxd -p -c 256); hex_to=$(printf '%s' "$4" | xxd -p -c 256)
-  rm -f "$dir/projector.lock"
   mdb_dump -s "$db" "$dir" >"$WORK/$db.dump"
   grep -q "$hex_from" "$WORK/$db.dump" || fail "edit_read_model: '$3' is not in $db"
   sed -i "s/$hex_from/$hex_to/" "$WORK/$db.dump"

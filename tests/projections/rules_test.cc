@@ -758,7 +758,16 @@ TEST_CASE("a second projector on the same directory is refused") {
     auto second = store::open(l.dir.path, "ledger.test", true);
     REQUIRE_FALSE(second);
     CHECK(second.error().code == make_error_code(errc::data_dir_locked));
+    // No lock file beside the data to remove: the lock is on data.mdb itself.
+    for (const auto& f : std::filesystem::directory_iterator(l.dir.path)) {
+        if (f.path().filename() != "data.mdb" && f.path().filename() != "lock.mdb") std::filesystem::remove(f.path());
+    }
+    CHECK_FALSE(store::open(l.dir.path, "ledger.test", true));
     CHECK(store::open(l.dir.path, "ledger.test", false));  // readers are welcome
+}
+
+TEST_CASE("the ledger key is readable by its owner only") {
+    ledger_fixture l(false);
     CHECK((std::filesystem::status(l.dir.path / "ledger.key").permissions() & std::filesystem::perms::group_all) ==
           std::filesystem::perms::none);
 }
