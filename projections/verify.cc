@@ -62,6 +62,18 @@ std::int64_t offset_of(const std::string& db, std::string_view key, std::string_
     return -1;
 }
 
+/// Decodes a value of the read models, or nullopt with why it cannot be (an edited or damaged row
+/// is a problem to report, not a reason to stop checking the rest).
+template <typename T>
+std::optional<T> try_decode(std::string_view bytes, std::string& why) {
+    try {
+        return decode<T>(bytes);
+    } catch (const std::exception& e) {
+        why = e.what();
+        return std::nullopt;
+    }
+}
+
 std::string printable(std::string_view key) {
     std::string out;
     for (unsigned char c : key) {
@@ -99,6 +111,8 @@ std::vector<verify_problem> check_published(store& s, const std::vector<checkpoi
         last_checked = cp.offset;
         const auto v = r.txn().get(s.log, be64(static_cast<std::uint64_t>(cp.offset)));
         const auto message = projector::checkpoint_message(s.topic(), cp.offset, events::to_hex(cp.chain_hash));
+        std::string why;
+        const auto row = v ? try_decode<log_row>(*v, why) : std::nullopt;
         if (cp.public_key != key) {
             out.push_back({cp.offset, fmt::format("the published checkpoint is signed by key {}, not the ledger's key {}",
                                                   events::base64_encode(cp.public_key), events::base64_encode(key))});
@@ -106,10 +120,12 @@ std::vector<verify_problem> check_published(store& s, const std::vector<checkpoi
             out.push_back({cp.offset, "the signature of the published checkpoint does not verify"});
         } else if (!v) {
             out.push_back({cp.offset, "a checkpoint was published for this offset, which the log does not hold"});
-        } else if (const auto row = decode<log_row>(*v); row.chain_hash != cp.chain_hash) {
+        } else if (!row) {
+            out.push_back({cp.offset, "read model log: the row at this offset cannot be decoded: " + why});
+        } else if (row->chain_hash != cp.chain_hash) {
             out.push_back({cp.offset, fmt::format("the published checkpoint says chain hash {}; the log gives {}: the "
                                                   "log was rewritten at or before this offset",
-                                                  events::to_hex(cp.chain_hash), events::to_hex(row.chain_hash))});
+                                                  events::to_hex(cp.chain_hash), events::to_hex(row->chain_hash))});
         }
     }
     return out;
@@ -117,14 +133,7 @@ std::vector<verify_problem> check_published(store& s, const std::vector<checkpoi
 
 verifier::verifier(store& live, std::filesystem::path scratch) : _live(live) {
     _live_head = _live.current_head();
-    {
-        store::reader r(_live);
-        cursor c(r.get(), _live.checkpoints);
-        for (bool ok = c.first(); ok; ok = c.next()) {
-            auto cp = decode<checkpoint_row>(c.value());
-            _checkpoints.emplace(cp.offset, std::move(cp));
-        }
-    }
+    read_checkpoint_rows(0);
     auto s = store::open(scratch, _live.topic(), true, /*bulk: a scratch copy, deleted after*/ true, &_live.policy());
     if (s) {
         _scratch = std::move(s).value();
@@ -143,13 +152,26 @@ verifier::~verifier() = default;
 
 std::int64_t verifier::refresh_head() {
     _live_head = _live.current_head();
-    store::reader r(_live);
-    cursor c(r.get(), _live.checkpoints);
-    for (bool ok = c.seek(be64(static_cast<std::uint64_t>(_next))); ok; ok = c.next()) {
-        auto cp = decode<checkpoint_row>(c.value());
-        _checkpoints.emplace(cp.offset, std::move(cp));
-    }
+    read_checkpoint_rows(_next);
     return _live_head.next_offset;
+}
+
+void verifier::read_checkpoint_rows(std::int64_t from) {
+    try {
+        store::reader r(_live);
+        cursor c(r.get(), _live.checkpoints);
+        for (bool ok = c.seek(be64(static_cast<std::uint64_t>(from))); ok; ok = c.next()) {
+            std::string why;
+            if (auto cp = try_decode<checkpoint_row>(c.value(), why)) {
+                _checkpoints.emplace(cp->offset, std::move(*cp));
+            } else if (c.key().size() == 8 && _undecodable_checkpoints.insert(std::string(c.key())).second) {
+                problem(static_cast<std::int64_t>(read_be64(c.key())),
+                        "read model checkpoints: the row at this offset cannot be decoded: " + why);
+            }
+        }
+    } catch (const std::exception& e) {
+        problem(-1, std::string("read model checkpoints cannot be read: ") + e.what());
+    }
 }
 
 void verifier::use_published(std::vector<checkpoint_row> published) {
@@ -215,22 +237,27 @@ void verifier::feed(std::int64_t offset, std::string_view bytes) {
     _chain = events::chain_hash(_chain, content, offset);
     _next = offset + 1;
 
-    if (offset < _live_head.next_offset) {
+    if (offset < _live_head.next_offset) try {
         store::reader r(_live);
         const auto key = be64(static_cast<std::uint64_t>(offset));
         const auto v = r.txn().get(_live.log, key);
         if (!v) {
             problem(offset, "the read models have no record at this offset");
         } else {
-            const auto row = decode<log_row>(*v);
-            if (row.content_hash != events::as_bytes(content) || row.bytes != bytes) {
+            std::string why;
+            const auto row = try_decode<log_row>(*v, why);
+            if (!row) {
+                problem(offset, "read model log: the row at this offset cannot be decoded: " + why);
+            } else if (row->content_hash != events::as_bytes(content) || row->bytes != bytes) {
                 problem(offset, fmt::format("the record in Kafka (content hash {}) differs from the one projected ({})",
-                                            events::to_hex(content), events::to_hex(row.content_hash)));
-            } else if (row.chain_hash != events::as_bytes(_chain)) {
+                                            events::to_hex(content), events::to_hex(row->content_hash)));
+            } else if (row->chain_hash != events::as_bytes(_chain)) {
                 problem(offset, fmt::format("chain hash {} in the read models; recomputed from Kafka: {}",
-                                            events::to_hex(row.chain_hash), events::to_hex(_chain)));
+                                            events::to_hex(row->chain_hash), events::to_hex(_chain)));
             }
         }
+    } catch (const std::exception& e) {
+        problem(offset, std::string("read model log cannot be read at this offset: ") + e.what());
     }
     const auto row = _checkpoints.find(offset);
     const auto [first, last] = _published_at.equal_range(offset);
@@ -296,9 +323,10 @@ verify_report verifier::finish(std::optional<std::int64_t> log_end) {
             {"deadlines", &store::deadlines}, {"sla_links", &store::sla_links},
             {"reports", &store::reports},
         };
-        for (const auto& [name, member] : dbs) {
-            cursor a(live.get(), _live.*member);
-            cursor b(rebuilt.get(), (*_scratch).*member);
+        // The first difference of one database, as a problem naming its offset.
+        auto compare = [&](const char* name, dbi mine, dbi theirs) {
+            cursor a(live.get(), mine);
+            cursor b(rebuilt.get(), theirs);
             bool ha = a.first();
             bool hb = b.first();
             while (ha || hb) {
@@ -307,19 +335,27 @@ verify_report verifier::finish(std::optional<std::int64_t> log_end) {
                         problem(offset_of(name, a.key(), a.value(), b.value()),
                                 fmt::format("read model {} was edited: key '{}' differs from a rebuild", name,
                                             printable(a.key())));
-                        break;
+                        return;
                     }
                     ha = a.next();
                     hb = b.next();
                 } else if (hb && (!ha || b.key() < a.key())) {
                     problem(offset_of(name, b.key(), {}, b.value()),
                             fmt::format("read model {} lacks key '{}' that a rebuild has", name, printable(b.key())));
-                    break;
+                    return;
                 } else {
                     problem(offset_of(name, a.key(), a.value(), {}),
                             fmt::format("read model {} has key '{}' that a rebuild does not", name, printable(a.key())));
-                    break;
+                    return;
                 }
+            }
+        };
+        for (const auto& [name, member] : dbs) {
+            try {
+                compare(name, _live.*member, (*_scratch).*member);
+            } catch (const std::exception& e) {
+                // A damaged database is named; the others are still compared.
+                problem(-1, fmt::format("read model {} cannot be read to compare it with a rebuild: {}", name, e.what()));
             }
         }
     }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,7 @@ private:
     void problem(std::int64_t offset, std::string text);
     void check_checkpoint(std::int64_t offset, const checkpoint_row& cp, const char* where);
     void resolve_key();
+    void read_checkpoint_rows(std::int64_t from);
     void flush_rebuild();
 
     store& _live;
@@ -83,6 +85,7 @@ private:
     std::int64_t _next = 0;
     events::sha256_digest _chain = events::genesis();
     std::map<std::int64_t, checkpoint_row> _checkpoints;
+    std::set<std::string> _undecodable_checkpoints;  ///< keys reported once
     std::vector<checkpoint_row> _published;               ///< in the order published
     std::multimap<std::int64_t, std::size_t> _published_at;  ///< offset -> index in _published
     std::string _key;

@@ -206,3 +206,21 @@ TEST_CASE("checkpoint records round-trip; a malformed one names its field") {
     REQUIRE_FALSE(bad);
     CHECK(bad.error().field == "chain_hash");
 }
+
+TEST_CASE("a row that cannot be decoded is a problem naming its database and offset; the rest is checked") {
+    signed_ledger l;
+    {
+        write_txn txn(l.s->lmdb());
+        // A size field that claims more bytes than the value has, as a flipped byte in data.mdb did.
+        txn.put(l.s->log, be64(3), std::string("\x01\x00\xff\xff\xff\xff\x7f", 7));
+        txn.put(l.s->checkpoints, be64(9), std::string("\x01\xff\xff\xff", 4));
+        txn.commit();
+    }
+    verify_report r;
+    REQUIRE_NOTHROW(r = l.verify(l.records));
+    CAPTURE(r.to_json().dump());
+    CHECK(names(r, 3, "read model log: the row at this offset cannot be decoded"));
+    CHECK(names(r, 9, "read model checkpoints: the row at this offset cannot be decoded"));
+    CHECK(r.checkpoints_checked == 2);  // the published copy of 9, and 19
+    CHECK(r.verified_through_offset == 24);
+}
