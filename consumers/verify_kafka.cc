@@ -87,7 +87,7 @@ result<projections::verify_report> verify_from_kafka(projections::store& live, c
                 }
                 if (auto* rec = std::get_if<record>(&polled.value())) {
                     if (rec->offset.value() >= target) break;
-                    v.feed(rec->offset.value(), rec->payload);
+                    v.feed(rec->offset.value(), rec->payload, rec->timestamp_ms);
                     next = rec->offset.value() + 1;
                     if (progress && next % 10000 == 0) progress(next, target);
                 } else if (auto* eof = std::get_if<end_of_partition>(&polled.value())) {

@@ -209,6 +209,138 @@ std::string format_number(double value) {
     return out;
 }
 
+namespace {
+
+/// A single-pass checker of the canonical form (is_canonical).
+class canonical_checker {
+public:
+    explicit canonical_checker(std::string_view t) : _t(t) {}
+    bool whole() { return value(0) && _i == _t.size(); }
+
+private:
+    static constexpr int max_depth = 64;
+    bool at(char c) const { return _i < _t.size() && _t[_i] == c; }
+    bool eat(char c) {
+        if (!at(c)) return false;
+        ++_i;
+        return true;
+    }
+    bool literal(std::string_view word) {
+        if (_t.substr(_i, word.size()) != word) return false;
+        _i += word.size();
+        return true;
+    }
+    bool value(int depth) {
+        if (_i >= _t.size() || depth > max_depth) return false;
+        switch (_t[_i]) {
+            case '{': return object(depth + 1);
+            case '[': return array(depth + 1);
+            case '"': return string(nullptr);
+            case 't': return literal("true");
+            case 'f': return literal("false");
+            case 'n': return literal("null");
+            default: return number();
+        }
+    }
+    bool object(int depth) {
+        ++_i;
+        if (eat('}')) return true;
+        std::string previous_text, key_text;  // keys with escapes, unescaped
+        std::string_view previous;
+        bool first = true;
+        do {
+            // A key without escapes is compared where it stands: no copy per member.
+            const auto start = _i + 1;
+            key_text.clear();
+            if (!string(&key_text)) return false;
+            std::string_view key = _t.substr(start, _i - 1 - start);
+            if (key.find('\\') != std::string_view::npos) key = key_text;
+            if (!first && !before(previous, key)) return false;  // out of order, or repeated
+            if (key.data() == key_text.data()) {
+                previous_text = key_text;
+                previous = previous_text;
+            } else {
+                previous = key;
+            }
+            first = false;
+            if (!eat(':') || !value(depth)) return false;
+        } while (eat(','));
+        return eat('}');
+    }
+    /// RFC 8785's member order: by UTF-16 code units (for ASCII, byte order).
+    static bool before(std::string_view a, std::string_view b) {
+        if (is_ascii(a) && is_ascii(b)) return a < b;
+        return utf16(std::string(a)) < utf16(std::string(b));
+    }
+    bool array(int depth) {
+        ++_i;
+        if (eat(']')) return true;
+        do {
+            if (!value(depth)) return false;
+        } while (eat(','));
+        return eat(']');
+    }
+    /// A string with exactly write_string()'s escaping; its text (unescaped) into `out` if given.
+    bool string(std::string* out) {
+        auto put = [out](char c) {
+            if (out) out->push_back(c);
+        };
+        static constexpr char hex[] = "0123456789abcdef";
+        ++_i;
+        while (_i < _t.size()) {
+            const auto c = static_cast<unsigned char>(_t[_i++]);
+            if (c == '"') return true;
+            if (c < 0x20) return false;  // a control character must be escaped
+            if (c != '\\') {
+                put(static_cast<char>(c));
+                continue;
+            }
+            if (_i >= _t.size()) return false;
+            switch (_t[_i++]) {
+                case '"': put('"'); break;
+                case '\\': put('\\'); break;
+                case 'b': put('\b'); break;
+                case 'f': put('\f'); break;
+                case 'n': put('\n'); break;
+                case 'r': put('\r'); break;
+                case 't': put('\t'); break;
+                case 'u': {
+                    // Only a control character without a short form is written as \u00xx.
+                    if (_t.size() - _i < 4 || _t.substr(_i, 2) != "00") return false;
+                    const auto hi = _t[_i + 2], lo = _t[_i + 3];
+                    if (hi != '0' && hi != '1') return false;
+                    const char* l = std::find(hex, hex + 16, lo);
+                    if (l == hex + 16) return false;
+                    const auto code = static_cast<unsigned char>((hi - '0') * 16 + (l - hex));
+                    if (code == '\b' || code == '\f' || code == '\n' || code == '\r' || code == '\t') return false;
+                    put(static_cast<char>(code));
+                    _i += 4;
+                    break;
+                }
+                default: return false;  // \/ and every other escape are not canonical
+            }
+        }
+        return false;
+    }
+    bool number() {
+        const auto start = _i;
+        while (_i < _t.size() && std::string_view("+-0123456789.eE").find(_t[_i]) != std::string_view::npos) ++_i;
+        const auto token = _t.substr(start, _i - start);
+        if (token.empty()) return false;
+        double v = 0;
+        const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), v);
+        if (ec != std::errc() || end != token.data() + token.size() || !std::isfinite(v)) return false;
+        return format_number(v) == token;
+    }
+
+    std::string_view _t;
+    std::size_t _i = 0;
+};
+
+}  // namespace
+
+bool is_canonical(std::string_view text) { return canonical_checker(text).whole(); }
+
 std::string canonicalize(const nlohmann::json& value) {
     std::string out;
     out.reserve(512);

@@ -20,6 +20,12 @@ namespace ledger::events {
 [[nodiscard]] std::string canonicalize_with(const nlohmann::json& object,
                                             std::span<const std::pair<std::string_view, std::string_view>> extra);
 
+/// Whether `text` is exactly the RFC 8785 form of the JSON value it holds, in one pass without
+/// building a document: no whitespace or trailing bytes, members in order and unique, strings
+/// with the minimal escaping, numbers as format_number() prints them. (Its UTF-8 is taken as
+/// valid: a record that parses has valid UTF-8.)
+[[nodiscard]] bool is_canonical(std::string_view text);
+
 /// ECMAScript Number::toString of a finite double (RFC 8785 3.2.2.3), e.g. 1e+30, 4.5, 0.002.
 [[nodiscard]] std::string format_number(double value);
 

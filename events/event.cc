@@ -649,9 +649,21 @@ private:
     lite_value& _root;
 };
 
+/// JSON text cannot hold a NUL byte (inside a string it is written \\u0000), and nlohmann's lexer
+/// takes one as the end of the input: `{event}` NUL `junk` would parse as the event alone.
+std::optional<error> refuse_nul(std::string_view input) {
+    const auto nul = input.find('\0');
+    if (nul == std::string_view::npos) return std::nullopt;
+    return make_error(errc::malformed_json, "",
+                      fmt::format("Malformed JSON: a NUL byte at byte {} of {} (JSON cannot hold one; every byte "
+                                  "counts, none after it may be ignored).",
+                                  nul, input.size()));
+}
+
 /// parse_json() into a lite_value: the same document accepted, the same errors.
 template <typename Builder, typename Document>
 std::optional<error> sax_parse_into(std::string_view input, Document& root) {
+    if (auto e = refuse_nul(input)) return e;
     Builder builder(root);
     bool ok = false;
     try {
@@ -902,6 +914,7 @@ std::optional<error> decode_record_lean(std::string_view bytes, recorded_event& 
     };
     empty();
     thread_local simd_converter simd;
+    if (auto e = refuse_nul(bytes)) return e;
     if (!simd.parse(bytes, parsed)) {
         empty();  // whatever simdjson's document left; nlohmann's is the reference
         if (auto e = sax_parse_into<lite_builder>(bytes, parsed)) return e;

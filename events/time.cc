@@ -113,4 +113,16 @@ std::string format_utc(timestamp t) {
                        hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
 }
 
+std::string duration_words(std::chrono::seconds d) {
+    auto s = d.count() < 0 ? -d.count() : d.count();
+    if (s < 60) return std::to_string(s) + " s";
+    const auto minutes = s / 60;
+    if (minutes < 60) return std::to_string(minutes) + " min";
+    const auto hours = minutes / 60;
+    if (hours < 24) {
+        return std::to_string(hours) + " h" + (minutes % 60 ? " " + std::to_string(minutes % 60) + " min" : "");
+    }
+    return std::to_string(hours / 24) + " d" + (hours % 24 ? " " + std::to_string(hours % 24) + " h" : "");
+}
+
 }  // namespace ledger::events

@@ -31,4 +31,8 @@ struct parsed_time {
 /// UTC RFC 3339 with milliseconds: 2026-11-22T04:55:20.232Z (how the ledger writes recorded_at).
 [[nodiscard]] std::string format_utc(timestamp t);
 
+/// A duration as people read it, whole units, the sign dropped: "45 s", "12 min", "2 h 5 min",
+/// "3 d 4 h".
+[[nodiscard]] std::string duration_words(std::chrono::seconds d);
+
 }  // namespace ledger::events

@@ -226,6 +226,28 @@ prepared_record prepare(raw_record record) {
     if (auto e = events::decode_record_lean(record.payload, out.event.emplace())) {
         out.event.reset();
         out.problem = e->field.empty() ? e->message : fmt::format("{} ({})", e->message, e->field);
+    } else {
+        if (!events::is_canonical(record.payload)) {
+            out.record_findings.push_back(
+                {"non_canonical_record",
+                 fmt::format("offset {} is not the RFC 8785 form the gateway writes: the record was written around it "
+                             "or altered (its content hash is over other bytes than the canonical ones)",
+                             record.offset)});
+        }
+        if (record.timestamp_ms > 0) {
+            const auto recorded_ms = micros(out.event->recorded) / 1000;
+            const auto apart_ms = recorded_ms - record.timestamp_ms;
+            if (apart_ms > recorded_at_tolerance_ms || -apart_ms > recorded_at_tolerance_ms) {
+                out.record_findings.push_back(
+                    {"recorded_at_mismatch",
+                     fmt::format("offset {}: recorded_at {} is {} {} the broker's timestamp {}: the ledger did not "
+                                 "record it then",
+                                 record.offset, out.event->recorded_at,
+                                 events::duration_words(std::chrono::seconds(apart_ms / 1000)),
+                                 apart_ms < 0 ? "before" : "after",
+                                 events::format_utc(events::timestamp{std::chrono::milliseconds(record.timestamp_ms)}))});
+            }
+        }
     }
     out.payload = std::move(record.payload);
     return out;
@@ -275,6 +297,21 @@ std::int64_t projector::last_checkpoint_offset(store& s) {
     cursor c(r.get(), s.checkpoints);
     if (!c.last()) return -1;
     return static_cast<std::int64_t>(read_be64(c.key()));
+}
+
+bool projector::same_posted_content(write_txn& txn, std::int64_t original, std::string_view bytes) const {
+    const auto stored = txn.get(_store.log, be64(static_cast<std::uint64_t>(original)));
+    if (!stored) return false;
+    auto posted = [](std::string_view record) {
+        auto j = nlohmann::json::parse(record, nullptr, false);
+        if (j.is_object()) {
+            j.erase("producer");  // the ledger's fields: a retry may carry others
+            j.erase("recorded_at");
+        }
+        return j;
+    };
+    const auto a = posted(decode<log_row>(*stored).bytes);
+    return !a.is_discarded() && a == posted(bytes);
 }
 
 checkpoint_row projector::sign_checkpoint(write_txn& txn, const head& at) {
@@ -374,11 +411,24 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                 const auto& ev = rec.ev;
                 row.occurred_us = micros(ev.env.occurred);
                 row.recorded_us = micros(rec.recorded);
+                std::uint64_t i = 0;  // the record's findings, in key order
+                auto add_finding = [&](const raised& r) {
+                    finding_row f{r.finding, ev.env.entity, ev.env.system, ev.env.id, raw.offset,
+                                  r.detail,  row.occurred_us, r.severity};
+                    txn.append(_store.findings, offset_key + be64(i++), encode(f));
+                };
+                for (const auto& r : raw.record_findings) add_finding(r);
                 if (auto first = txn.put_new(_store.ids, ev.env.id, offset_key)) {
                     row.kind = record_kind::duplicate;
-                    duplicate_problem =
-                        fmt::format("event {} was applied at offset {}", ev.env.id, read_be64(*first));
+                    const auto original = static_cast<std::int64_t>(read_be64(*first));
+                    duplicate_problem = fmt::format("event {} was applied at offset {}", ev.env.id, original);
                     row.problem = duplicate_problem;
+                    if (!same_posted_content(txn, original, raw.payload)) {
+                        add_finding({"conflicting_duplicate",
+                                     fmt::format("offset {} reuses the id {} of the event at offset {} with other "
+                                                 "content; it is not applied",
+                                                 raw.offset, ev.env.id, original)});
+                    }
                 } else {
                     entity_record& entity = cache.entity_for_update(ev.env.entity);
                     const auto raised = judge(rec, entity, cache);
@@ -407,12 +457,7 @@ result<batch_result> projector::apply(const std::vector<prepared_record>& record
                     std::memcpy(time_offset, when.data(), 8);
                     std::memcpy(time_offset + 8, offset_key.data(), 8);
                     txn.put(_store.time_index, {time_offset, sizeof time_offset}, {});
-                    std::uint64_t i = 0;
-                    for (const auto& r : raised) {
-                        finding_row f{r.finding, ev.env.entity, ev.env.system, ev.env.id, raw.offset,
-                                      r.detail,  row.occurred_us, r.severity};
-                        txn.append(_store.findings, offset_key + be64(i++), encode(f));
-                    }
+                    for (const auto& r : raised) add_finding(r);
                 }
             }
             encode_into(txn.append_reserved(_store.log, offset_key, encoded_size(row)), row);

@@ -15,6 +15,7 @@
 #include "projections/calendar.h"
 #include "projections/model.h"
 #include "projections/obligations.h"
+#include "projections/rules.h"
 #include "projections/store.h"
 
 namespace ledger::projections {
@@ -37,6 +38,10 @@ struct prepared_record {
                                                   ///< kept for signed events only (the rules need
                                                   ///< it for nothing else)
     std::string problem;                          ///< why it is not (message and field)
+    /// What the record's bytes say against it, whatever its event: not the canonical form the
+    /// gateway writes, or recorded_at far from the broker's timestamp (a record written around
+    /// the gateway). Findings at its offset, never a silent pass.
+    std::vector<raised> record_findings;
     /// Set by chain_ahead(): the chain hash through this record, computed from `chained_from`,
     /// the chain hash through the record before it. The writer uses it only when `chained_from`
     /// is its own head's chain, and hashes the record itself otherwise.
@@ -96,6 +101,9 @@ private:
     static calendar load_calendar(store& s);
     static std::int64_t last_checkpoint_offset(store& s);
     checkpoint_row sign_checkpoint(write_txn& txn, const head& at);
+    /// Whether the record at `original` and `bytes` hold the same posted fields (a duplicate
+    /// proper), or the id is reused with other content.
+    [[nodiscard]] bool same_posted_content(write_txn& txn, std::int64_t original, std::string_view bytes) const;
 
     store& _store;
     projector_options _options;

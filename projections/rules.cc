@@ -17,7 +17,8 @@ const std::vector<std::string_view>& finding_names() {
         "start_without_approval",      "self_approval",                   "unauthorized_actor",
         "unknown_actor",               "route_change_outside_window",     "route_without_agreement",
         "event_after_close",           "invalid_signature",               "late_recording",
-        "key_compromised",             "emergency_change",                "undecodable_record"};
+        "key_compromised",             "emergency_change",                "undecodable_record",
+        "non_canonical_record",        "recorded_at_mismatch",            "conflicting_duplicate"};
     return names;
 }
 

@@ -53,6 +53,10 @@ struct raised {
 /// so a filter naming another is refused rather than answered with an empty list.
 [[nodiscard]] const std::vector<std::string_view>& finding_names();
 
+/// recorded_at_mismatch: recorded_at further than this from the broker's timestamp of the record
+/// (the gateway stamps both within milliseconds; a producer's retries stay within its 30 s timeout).
+inline constexpr std::int64_t recorded_at_tolerance_ms = 5 * 60 * 1000;
+
 /// Late recording threshold: recorded_at more than this after occurred_at.
 inline constexpr std::chrono::hours late_recording_after{24};
 

@@ -228,7 +228,7 @@ void verifier::flush_rebuild() {
     _pending.clear();
 }
 
-void verifier::feed(std::int64_t offset, std::string_view bytes) {
+void verifier::feed(std::int64_t offset, std::string_view bytes, std::int64_t timestamp_ms) {
     if (offset > _next) {
         problem(_next, fmt::format("offsets {} to {} are missing from Kafka: records were dropped", _next, offset - 1));
         // The chain cannot continue across a hole; the rest is compared as it comes.
@@ -268,7 +268,7 @@ void verifier::feed(std::int64_t offset, std::string_view bytes) {
         for (auto it = first; it != last; ++it) check_checkpoint(offset, _published[it->second], "published");
     }
     if (!_rebuild_failed) {
-        _pending.push_back(raw_record{offset, std::string(bytes)});
+        _pending.push_back(raw_record{offset, std::string(bytes), timestamp_ms});
         if (_pending.size() >= 5000) flush_rebuild();
     }
 }

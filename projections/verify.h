@@ -61,8 +61,9 @@ public:
     /// the report says so.
     void pin_key(std::string public_key, std::string source);
 
-    /// The next record as Kafka holds it, in offset order.
-    void feed(std::int64_t offset, std::string_view bytes);
+    /// The next record as Kafka holds it, in offset order, with the broker's timestamp (0:
+    /// unknown), which the rebuild needs as the projector had it.
+    void feed(std::int64_t offset, std::string_view bytes, std::int64_t timestamp_ms = 0);
     /// Re-reads the live read models' head (a running projector moves it); returns its next offset.
     std::int64_t refresh_head();
     /// Checks what remains (dropped tails, checkpoints, the rebuilt views) and reports.

@@ -159,4 +159,28 @@ kill -TERM "$LEDGER_PID"; wait "$LEDGER_PID"
 jq -e '.accepted == 1 and .duplicate == 1' "$WORK/direct.json" >/dev/null || fail "direct emit: $(cat "$WORK/direct.json")"
 kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0 -o -1 -c 1 -e -q | jq -e '.producer == "loader"' >/dev/null ||
   fail "the direct record does not name producer loader"
+# Every byte counts. A valid event followed by a NUL and junk is refused, nothing written.
+nul_id=$(uuid)
+{ event "$nul_id"; printf '\0junk'; } >"$WORK/nul.body"
+start_ledger "${args[@]}"
+code=$(curl -s -m 40 -o "$WORK/body" -w '%{http_code}' -X POST "$LEDGER_URL/v1/events" -H "Authorization: Bearer $admin" \
+  --data-binary "@$WORK/nul.body")
+[[ $code == 400 ]] && grep -q 'NUL byte' "$WORK/body" || fail "a body with a NUL and junk: $code $(cat "$WORK/body")"
+# Records written around the gateway: not canonical, backdated to 2020, an id reused with other
+# content. Each gets a finding naming its offset.
+around=$(uuid)
+printf '{ "id": "%s", "type": "change.requested", "entity": "change/AROUND-1", "system": "AGRESSO", "actor": "ola", "occurred_at": "2020-01-01T10:00:00+01:00", "data": {"title": "t", "category": "patch", "description": "d"}, "producer": "agresso-ci", "recorded_at": "2020-01-01T09:01:00.000Z"}\n' "$around" |
+  kcat -P -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0
+event "$id" AGRESSO 9.9.9 | jq -c -S '. + {producer: "agresso-ci", recorded_at: (now | todate)}' |
+  kcat -P -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0
+last=$(kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0 -o -1 -c 1 -e -q -f '%o\n')
+code=$(curl -s -m 40 -o "$WORK/findings" -w '%{http_code}' -H "Authorization: Bearer $reader" "$LEDGER_URL/v1/findings?min_offset=$last")
+[[ $code == 200 ]] || fail "findings: $code $(cat "$WORK/findings")"
+record_level='select(.finding | IN("non_canonical_record", "recorded_at_mismatch", "conflicting_duplicate"))'
+f_around=$(jq -r --argjson o $((last - 1)) "[.findings[] | select(.offset == \$o) | $record_level | .finding] | sort | join(\",\")" "$WORK/findings")
+[[ $f_around == "non_canonical_record,recorded_at_mismatch" ]] ||
+  fail "the record written around the gateway at $((last - 1)): '$f_around' $(cat "$WORK/findings")"
+f_dup=$(jq -r --argjson o "$last" "[.findings[] | select(.offset == \$o) | $record_level | .finding] | join(\",\")" "$WORK/findings")
+[[ $f_dup == conflicting_duplicate ]] || fail "the id reused with other content at $last: '$f_dup'"
+kill -TERM "$LEDGER_PID"; wait "$LEDGER_PID"
 echo "ok: gateway"

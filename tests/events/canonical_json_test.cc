@@ -110,3 +110,31 @@ TEST_CASE("parse_json builds the same document as nlohmann's own parser") {
     CHECK(parse_json("\"top\"").value() == "top");
     CHECK(parse_json(" 7 ").value() == 7);
 }
+
+TEST_CASE("is_canonical: exactly the bytes canonicalize() writes, nothing else") {
+    for (const auto* text : {R"({"a":1,"b":[true,false,null],"c":{"d":"e"}})", R"({"s":"x\u00e9\n\u001f\"\\/"})",
+                             R"({"n":[0,-1,4.5,1e+30,0.002,-0]})", R"([])", R"({})", R"("top")"}) {
+        const auto canonical = canonicalize(nlohmann::json::parse(text));
+        CAPTURE(canonical);
+        CHECK(is_canonical(canonical));
+    }
+    using row = std::pair<std::string, const char*>;
+    auto r = GENERATE(row{R"({"a":1, "b":2})", "whitespace"}, row{R"({"b":1,"a":2})", "keys out of order"},
+                      row{R"({"a":1,"a":1})", "a repeated key"}, row{R"({"a":"\/"})", "an escaped solidus"},
+                      row{R"({"a":"\u0041"})", "an escaped letter"}, row{R"({"a":"\u001F"})", "upper-case hex"},
+                      row{R"({"a":"\u000a"})", "\\n written long"}, row{R"({"a":1.0})", "1.0 for 1"},
+                      row{R"({"a":1E+30})", "an upper-case exponent"}, row{R"({"a":01})", "a leading zero"},
+                      row{std::string(R"({"a":1})") + '\0' + "junk", "a NUL and bytes after the value"},
+                      row{R"({"a":1})" "\n", "a trailing newline"}, row{R"({"a":1)", "cut short"},
+                      row{std::string("{\"a\":\"x\ty\"}"), "a raw tab"});
+    CAPTURE(r.second);
+    CHECK_FALSE(is_canonical(r.first));
+}
+
+TEST_CASE("a NUL byte is refused wherever it is: JSON cannot hold one") {
+    const std::string body = std::string(R"({"a":1})") + '\0' + "junk";
+    auto parsed = parse_json(body);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == errc::malformed_json);
+    CHECK_THAT(parsed.error().message, Catch::Contains("NUL byte at byte 7"));
+}
