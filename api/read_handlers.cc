@@ -414,7 +414,9 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    auto body = projections::availability(store, service->second, *month, as_of);
                    if (!body) {
                        respond(error_response(req, http::status::not_found,
-                                              fmt::format("service/{} is not registered in the ledger.", service->second)));
+                                              fmt::format("service/{} was not registered by the end of {}{}.",
+                                                          service->second, month_text->second,
+                                                          as_of ? " (or by the as_of time)" : "")));
                        return;
                    }
                    respond(json_response(req, http::status::ok, *body));

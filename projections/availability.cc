@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "events/event.h"
 #include "events/time.h"
 #include "projections/model.h"
-#include "projections/sla_queries.h"
 #include "projections/times.h"
 
 namespace ledger::projections {
@@ -113,33 +113,55 @@ availability_figures compute_availability(const service_hours& hours, double tar
     return f;
 }
 
-std::optional<nlohmann::json> availability(store& s, const std::string& service, std::chrono::year_month month,
-                                           std::optional<std::int64_t> as_of_us) {
-    const std::string entity = service.starts_with("service/") ? service : "service/" + service;
-    store::reader r(s);
-    const auto v = r.txn().get(s.entities, entity);
-    if (!v) return std::nullopt;
-    const auto rec = decode<entity_record>(*v);
-    const std::string environment = rec.field("environment").value_or("production");
-    const auto& policy = s.policy();
-    const auto it = policy.availability.find(environment);
-    const service_hours hours = it == policy.availability.end() ? service_hours{} : it->second;
-    double target = hours.target_percent;
-    if (auto t = rec.field("target")) {
-        try {
-            target = std::stod(*t);
-        } catch (const std::exception&) {
-        }
+std::optional<service_registration> registration_at(store& s, MDB_txn* txn, const std::string& entity,
+                                                    std::int64_t at_us) {
+    std::optional<service_registration> out;
+    const std::string prefix = entity + '\0';
+    cursor c(txn, s.entity_trail);
+    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
+        if (c.key().size() != prefix.size() + 8) continue;
+        for_each_entity_offset(c.value(), [&](std::int64_t offset) {
+            const auto v = get(txn, s.log, be64(static_cast<std::uint64_t>(offset)));
+            if (!v) return;
+            const auto row = decode<log_row>(*v);
+            if (row.occurred_us > at_us) return;
+            const auto rec = events::decode_record_lean(row.bytes);
+            if (!rec) return;
+            if (const auto* d = std::get_if<events::service_registered>(&rec.value().ev.data)) {
+                if (!out) out.emplace().first_us = row.occurred_us;
+                out->system = rec.value().ev.env.system;
+                out->environment = d->environment;
+                out->target = d->target;
+            }
+        });
     }
-    const auto cal = s.make_calendar(r.get());
-    const std::int64_t now = as_of_us.value_or(now_us());
+    return out;
+}
+
+std::optional<service_month> availability_of(store& s, MDB_txn* txn, const calendar& cal, const std::string& entity,
+                                             std::chrono::year_month month, std::int64_t as_of_us) {
+    const std::int64_t month_start = micros(cal.at_local(civil_day{month / std::chrono::day{1}}));
     const std::int64_t month_end = micros(cal.at_local(civil_day{(month + std::chrono::months{1}) / std::chrono::day{1}}));
-    const std::int64_t until = std::min(now, month_end);
+    const std::int64_t until = std::min(as_of_us, month_end);
+    if (until <= month_start) return std::nullopt;  // the month had not begun by then
+    // The registration in force that month: the last one that had occurred by its end (or by the
+    // time asked, for the month so far).
+    const auto reg = registration_at(s, txn, entity, until - 1);
+    if (!reg) return std::nullopt;
+    service_month out;
+    out.registration = *reg;
+    out.month_start_us = month_start;
+    out.month_end_us = month_end;
+    out.until_us = until;
+    const auto& policy = s.policy();
+    const auto it = policy.availability.find(reg->environment);
+    const service_hours hours = it == policy.availability.end() ? service_hours{} : it->second;
+    out.target = reg->target.value_or(hours.target_percent);
 
     std::vector<interval> outages, maintenance;
     {
         const std::string prefix = "outage:" + entity + '\0';
-        cursor c(r.get(), s.sla_links);
+        cursor c(txn, s.sla_links);
         for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
             const auto from = read_time_key(c.key().substr(prefix.size()));
             const std::int64_t to = c.value().empty() ? until : std::stoll(std::string(c.value()));
@@ -148,7 +170,7 @@ std::optional<nlohmann::json> availability(store& s, const std::string& service,
     }
     {
         const std::string prefix = "maintenance:" + entity + '\0';
-        cursor c(r.get(), s.sla_links);
+        cursor c(txn, s.sla_links);
         for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
             std::istringstream in{std::string(c.value())};
             std::int64_t from = 0, to = 0;
@@ -156,10 +178,22 @@ std::optional<nlohmann::json> availability(store& s, const std::string& service,
             if (in >> from >> to >> on_time && on_time == 1) maintenance.push_back({from, to});
         }
     }
-    const auto f = compute_availability(hours, target, outages, maintenance, cal, month, until);
+    out.figures = compute_availability(hours, out.target, outages, maintenance, cal, month, until);
+    return out;
+}
+
+std::optional<nlohmann::json> availability(store& s, const std::string& service, std::chrono::year_month month,
+                                           std::optional<std::int64_t> as_of_us) {
+    const std::string entity = service.starts_with("service/") ? service : "service/" + service;
+    store::reader r(s);
+    const auto cal = s.make_calendar(r.get());
+    const auto m = availability_of(s, r.get(), cal, entity, month, as_of_us.value_or(now_us()));
+    if (!m) return std::nullopt;
+    const auto& f = m->figures;
     auto minutes = [](std::int64_t seconds) {
         return seconds % 60 == 0 ? nlohmann::json(seconds / 60) : nlohmann::json(static_cast<double>(seconds) / 60.0);
     };
+    const auto& environment = m->registration.environment;
     return nlohmann::json{
         {"service", entity.substr(8)},
         {"month", fmt::format("{:04}-{:02}", static_cast<int>(month.year()), static_cast<unsigned>(month.month()))},
@@ -167,10 +201,11 @@ std::optional<nlohmann::json> availability(store& s, const std::string& service,
         {"service_minutes", minutes(f.service_seconds)},
         {"outage_minutes", minutes(f.outage_seconds)},
         {"availability_percent", f.percent},
-        {"target_percent", target},
+        {"target_percent", m->target},
         {"breached", f.breached},
-        {"as_of", events::format_utc(events::timestamp(std::chrono::microseconds(until)))},
-        {"service_hours", policy.to_json()["availability"].value(environment, nlohmann::json::object())},
+        {"month_so_far", m->until_us < m->month_end_us},
+        {"as_of", events::format_utc(events::timestamp(std::chrono::microseconds(m->until_us)))},
+        {"service_hours", s.policy().to_json()["availability"].value(environment, nlohmann::json::object())},
     };
 }
 

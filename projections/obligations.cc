@@ -30,7 +30,8 @@ const std::vector<std::string_view>& obligation_names() {
     static const std::vector<std::string_view> names{
         "incident_resolution", "incident_feedback", "maintenance_notice", "request_feedback",
         "request_qualification", "request_analysis", "report_approval",  "uptime_report",
-        "status_report",       "key_rotation",      "access_expiry",      "access_review"};
+        "status_report",       "key_rotation",      "access_expiry",      "access_review",
+        "availability"};
     return names;
 }
 

@@ -30,9 +30,17 @@ void set_opt(entity_record& r, const char* name, const std::optional<std::string
     if (v) r.set_field(name, *v);
 }
 
+/// Whether `word` (lower case) is in `text` as a whole word, in any case: bounded by the ends or
+/// by characters that are not ASCII letters or digits ("Compromised." yes, "uncompromised" no).
 bool contains_word(std::string text, std::string_view word) {
     std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-    return text.find(word) != std::string::npos;
+    auto part_of_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    for (auto at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+        const bool starts = at == 0 || !part_of_word(text[at - 1]);
+        const bool ends = at + word.size() == text.size() || !part_of_word(text[at + word.size()]);
+        if (starts && ends) return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -425,7 +433,7 @@ std::vector<raised> judge(const recorded_event& rec, const entity_record& before
     if (const auto* d = std::get_if<key_rotated>(&ev.data); d && d->reason == "compromised") {
         raise("key_compromised", fmt::format("{} rotated to {} because it was compromised", ev.env.entity, d->successor));
     }
-    if (const auto* d = std::get_if<key_revoked>(&ev.data); d && contains_word(d->reason, "compromis")) {
+    if (const auto* d = std::get_if<key_revoked>(&ev.data); d && contains_word(d->reason, "compromised")) {
         raise("key_compromised", fmt::format("{} revoked: {}", ev.env.entity, d->reason));
     }
     return out;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <tuple>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "events/time.h"
+#include "projections/availability.h"
 #include "projections/model.h"
 #include "projections/times.h"
 
@@ -58,6 +60,48 @@ struct entry {
     obligation_row row;
     obligation_view view;
 };
+
+/// Availability (domain.md 3.4) as an obligation per service and month, from the month of its
+/// registration to the month of `t_us`, so the monthly report has one list: breached when the
+/// month's availability (so far) is below its target, late by the outage beyond what the target
+/// allows; met once a month ended above it; open while it runs above it.
+std::vector<entry> availability_obligations(store& s, MDB_txn* txn, const calendar& cal, std::int64_t t_us) {
+    std::vector<entry> out;
+    auto month_of = [&](std::int64_t us) {
+        const std::chrono::year_month_day d{cal.local_date(events::timestamp(std::chrono::microseconds(us)))};
+        return d.year() / d.month();
+    };
+    const std::string prefix = "service/";
+    cursor c(txn, s.entities);
+    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
+        const std::string entity(c.key());
+        const auto first = registration_at(s, txn, entity, t_us);
+        if (!first) continue;
+        for (auto m = month_of(first->first_us); m <= month_of(t_us); m += std::chrono::months{1}) {
+            const auto month = availability_of(s, txn, cal, entity, m, t_us);
+            if (!month) continue;
+            entry e;
+            e.row.obligation = "availability";
+            e.row.entity = entity;
+            e.row.system = month->registration.system;
+            e.row.started_us = month->month_start_us;
+            e.row.dues.emplace_back(month->month_start_us, month->month_end_us);
+            e.view.due_us = month->month_end_us;
+            const auto& f = month->figures;
+            if (f.breached) {
+                e.view.state = obligation_state::breached;
+                const double allowed = static_cast<double>(f.service_seconds) * (100.0 - month->target) / 100.0;
+                e.view.late_seconds = std::max<std::int64_t>(
+                    0, f.outage_seconds - static_cast<std::int64_t>(std::floor(allowed)));
+            } else if (month->until_us >= month->month_end_us) {
+                e.view.state = obligation_state::met;
+                e.view.met_us = month->month_end_us;
+            }
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
 
 void append_string(std::string& out, std::string_view v) {
     // Ids are validated identifiers, but may still hold a quote or a backslash: nlohmann escapes.
@@ -124,13 +168,16 @@ json obligation_json(const obligation_row& o, const obligation_view& v) {
     if (o.met_offset >= 0 && v.met_us && !v.approved_by_default) out["met_offset"] = o.met_offset;
     if (o.obligation == "key_rotation") out["warning"] = v.warning;
     if (v.approved_by_default) out["approved_by_default"] = true;
-    if (o.obligation == "uptime_report" || o.obligation == "status_report") out["period"] = period_of(o);
+    if (o.obligation == "uptime_report" || o.obligation == "status_report" || o.obligation == "availability") {
+        out["period"] = period_of(o);
+    }
     return out;
 }
 
 void append_obligation(std::string& out, const obligation_row& o, const obligation_view& v) {
     // Keys in nlohmann's order (sorted), the same fields as obligation_json.
-    const bool calendar_kind = o.obligation == "uptime_report" || o.obligation == "status_report";
+    const bool calendar_kind =
+        o.obligation == "uptime_report" || o.obligation == "status_report" || o.obligation == "availability";
     if (v.approved_by_default) out += "{\"approved_by_default\":true,\"due\":\"";
     else out += "{\"due\":\"";
     out += iso(v.due_us);
@@ -180,6 +227,11 @@ std::string answer(store& s, const obligation_filter& f, const char* name, bool 
     }
     const auto cal = s.make_calendar(r.get());
     for (auto& o : calendar_obligations(s, r.get(), cal, t)) add(std::move(o));
+    if (f.obligation.empty() || f.obligation == "availability") {
+        for (auto& e : availability_obligations(s, r.get(), cal, t)) {
+            if (want(e.view.state) && selected(f, e.row, e.view)) items.push_back(std::move(e));
+        }
+    }
     return listing(s, f, name, t, std::move(items));
 }
 

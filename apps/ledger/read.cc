@@ -285,7 +285,11 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             auto out = run_read("availability", *o, target,
                                 [&](projections::store& s) -> std::optional<json> {
                                     auto a = projections::availability(s, *service, *m, t);
-                                    if (!a) fmt::print(stderr, "ledger availability: service/{} is not registered\n", *service);
+                                    if (!a) {
+                                        fmt::print(stderr, "ledger availability: service/{} was not registered by the "
+                                                           "end of {}{}\n",
+                                                   *service, *month, t ? " (or by --as-of)" : "");
+                                    }
                                     return a;
                                 },
                                 code);

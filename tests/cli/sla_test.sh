@@ -110,7 +110,7 @@ last=$(( $(wc -l <"$WORK/events.ndjson") - 1 ))
 T=2026-11-20T12:00:00%2B01:00
 expect 200 "/v1/breaches?as_of=$T&min_offset=$last"
 got=$(field '[.breaches[] | "\(.obligation) \(.entity) \(.late_seconds)"] | sort | join(";")')
-want="access_expiry access/ACC-1 86400;incident_feedback incident/INC-F1 262800;incident_resolution incident/INC-A1 1800;\
+want="access_expiry access/ACC-1 86400;availability service/altinn 3716;incident_feedback incident/INC-F1 262800;incident_resolution incident/INC-A1 1800;\
 incident_resolution incident/INC-R1 3600;key_rotation key/SEAL-2 1684800;maintenance_notice maintenance/M-2 118800;\
 request_analysis request/REQ-2 216000;request_feedback request/REQ-1 205200;request_qualification request/REQ-3 291600;\
 status_report report/status-2026-09 3070800;status_report report/status-2026-10 388800;uptime_report report/UP-09 820800"
@@ -149,7 +149,10 @@ done
 expect 200 "/v1/obligations?as_of=$T"
 got=$(field '[.obligations[] | "\(.obligation) \(.entity) \(.state)"] | sort | join(";")')
 want="access_expiry access/ACC-1 breached;access_expiry access/ACC-2 met;access_review access/ACC-1 met;\
-access_review access/ACC-3 met;access_review access/ACC-3 open;incident_feedback incident/INC-A1 met;\
+access_review access/ACC-3 met;access_review access/ACC-3 open;\
+availability service/altinn breached;availability service/altinn met;availability service/altinn met;\
+availability service/seresweb met;availability service/seresweb met;availability service/seresweb open;\
+incident_feedback incident/INC-A1 met;\
 incident_feedback incident/INC-B1 met;incident_feedback incident/INC-F1 breached;incident_feedback incident/INC-R1 met;\
 incident_resolution incident/INC-A1 breached;incident_resolution incident/INC-B1 met;incident_resolution incident/INC-C1 waived;\
 incident_resolution incident/INC-F1 met;incident_resolution incident/INC-R1 breached;key_rotation key/SEAL-1 open;\
@@ -267,6 +270,10 @@ march=$(unique slamarch)
   ev outage.ended service/dev 2026-03-16T09:00:00+01:00 '{}'
   ev outage.started service/prod 2026-10-25T02:30:00+02:00 '{}'
   ev outage.ended service/prod 2026-10-25T02:14:00+01:00 '{}'
+  # dev becomes a production service with its own target in October; svc-late is registered in
+  # October only.
+  ev service.registered service/dev 2026-10-01T00:00:00+02:00 '{"environment":"production","target":99.0}'
+  ev service.registered service/svc-late 2026-10-05T09:00:00+02:00 '{"environment":"test"}'
 } >"$WORK/march.ndjson"
 "$LEDGER_BIN" emit "$WORK/march.ndjson" --brokers "$LEDGER_TEST_BROKERS" --ledger "$march" -q 2>"$WORK/emit.err" ||
   fail "emit to Kafka: $(cat "$WORK/emit.err")"
@@ -280,18 +287,33 @@ march=$(unique slamarch)
 "$LEDGER_BIN" availability prod 2026-10 --data "$WORK/march" --json >"$WORK/body"
 [[ $(field '"\(.service_minutes) \(.outage_minutes) \(.breached)"') == "44700 44 false" ]] ||
   fail "October, production: $(cat "$WORK/body")"
+# Each month under the registration in force then: dev is development at 99.5 % in March,
+# production at 99.0 % in October.
+"$LEDGER_BIN" availability dev 2026-10 --data "$WORK/march" --json >"$WORK/body"
+[[ $(field '"\(.environment) \(.target_percent) \(.service_minutes)"') == "production 99 44700" ]] ||
+  fail "October, dev re-registered: $(cat "$WORK/body")"
+# A service registered later is not available in a month before: the answer names both.
+rc=0; "$LEDGER_BIN" availability svc-late 2026-09 --data "$WORK/march" >/dev/null 2>"$WORK/err" || rc=$?
+[[ $rc == 1 ]] && grep -q 'service/svc-late was not registered by the end of 2026-09' "$WORK/err" ||
+  fail "a month before the registration: $rc $(cat "$WORK/err")"
+"$LEDGER_BIN" availability svc-late 2026-10 --data "$WORK/march" --json >"$WORK/body" || fail "the month it was registered"
+# The monthly report has one list: March's availability breaches are in ledger breaches.
+"$LEDGER_BIN" breaches --data "$WORK/march" --as-of 2026-04-01T00:00:00+02:00 --obligation availability --json >"$WORK/body"
+[[ $(field '[.breaches[] | "\(.entity) \(.period) \(.due)"] | join(";")') == \
+   "service/dev 2026-03 2026-03-31T22:00:00.000Z;service/prod 2026-03 2026-03-31T22:00:00.000Z" ]] ||
+  fail "availability breaches: $(cat "$WORK/body")"
 
 # CSV for the monthly report, and the CLI.
 code=$(curl -s -m 30 -o "$WORK/breaches.csv" -w '%{http_code}' -H "Authorization: Bearer $READER" "$LEDGER_URL/v1/breaches?as_of=$T&format=csv")
 [[ $code == 200 ]] || fail "csv: $code"
 [[ $(head -1 "$WORK/breaches.csv" | tr -d '\r') == "obligation,entity,system,due,met_at,late_seconds,state" ]] || fail "csv header"
-[[ $(($(wc -l <"$WORK/breaches.csv") - 1)) == 12 ]] || fail "csv rows: $(cat "$WORK/breaches.csv")"
+[[ $(($(wc -l <"$WORK/breaches.csv") - 1)) == 13 ]] || fail "csv rows: $(cat "$WORK/breaches.csv")"
 grep -q '^incident_resolution,incident/INC-A1,AGRESSO,2026-11-16T13:00:00.000Z,2026-11-16T13:30:00.000Z,1800,breached' \
   "$WORK/breaches.csv" || fail "csv row: $(cat "$WORK/breaches.csv")"
 "$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --format csv >"$WORK/cli.csv"
 diff <(tr -d '\r' <"$WORK/cli.csv") <(tr -d '\r' <"$WORK/breaches.csv") >/dev/null || fail "ledger breaches --format csv differs"
 "$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 >"$WORK/cli.txt"
-grep -q "^12 breaches" "$WORK/cli.txt" || fail "ledger breaches table: $(cat "$WORK/cli.txt")"
+grep -q "^13 breaches" "$WORK/cli.txt" || fail "ledger breaches table: $(cat "$WORK/cli.txt")"
 "$LEDGER_BIN" obligations --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --state waived --json |
   jq -e '.obligations | length == 1' >/dev/null || fail "ledger obligations --state waived --json"
 set +e
@@ -302,7 +324,7 @@ set -e
 # The read models on disk answer the same.
 stop_ledger
 "$LEDGER_BIN" breaches --data "$WORK/data" --as-of 2026-11-20T12:00:00+01:00 --json >"$WORK/body"
-[[ $(field '.breaches | length') == 12 ]] || fail "breaches --data: $(cat "$WORK/body")"
+[[ $(field '.breaches | length') == 13 ]] || fail "breaches --data: $(cat "$WORK/body")"
 
 # verify: clean, then an edited obligation is named with the offset of the event that last
 # changed it (INC-A1's resolution: offset 3).
@@ -319,7 +341,7 @@ printf '[incident_resolution]\nA_hours = 6\n' >"$WORK/policy.toml"
 "$LEDGER_BIN" replay --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/p6" --policy "$WORK/policy.toml" --quiet
 "$LEDGER_BIN" breaches --data "$WORK/p6" --as-of 2026-11-20T12:00:00+01:00 --json >"$WORK/body"
 [[ $(field '[.breaches[] | select(.entity == "incident/INC-A1")] | length') == 0 ]] || fail "policy override: $(cat "$WORK/body")"
-[[ $(field '.breaches | length') == 11 && $(field '.policy.incident_resolution.A_hours') == 6 ]] || fail "policy shown"
+[[ $(field '.breaches | length') == 12 && $(field '.policy.incident_resolution.A_hours') == 6 ]] || fail "policy shown"
 # A bad policy is refused, naming the setting, and writes nothing.
 printf '[incident_resolution]\nA_hours = -1\n' >"$WORK/bad.toml"
 set +e

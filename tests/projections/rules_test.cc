@@ -454,6 +454,12 @@ TEST_CASE("key_compromised and the key states") {
     CHECK(l.state("key/K-5") == "revoked");
     issue("key/K-6");
     CHECK_FALSE(l.raised(l.post("key.revoked", "key/K-6", "per", {{"reason", "expired"}}), "key_compromised"));
+    // key.revoked's reason is free text: "compromised" as a whole word, in any case.
+    CHECK(l.raised(l.post("key.revoked", "key/K-7", "per", {{"reason", "Key Compromised."}}), "key_compromised"));
+    CHECK(l.raised(l.post("key.revoked", "key/K-8", "per", {{"reason", "laptop stolen; compromised"}}), "key_compromised"));
+    CHECK_FALSE(l.raised(l.post("key.revoked", "key/K-9", "per", {{"reason", "uncompromised, rotated early"}}),
+                         "key_compromised"));
+    CHECK_FALSE(l.raised(l.post("key.revoked", "key/K-10", "per", {{"reason", "compromise suspected"}}), "key_compromised"));
     const auto st = entity_status(*l.s, "key/K-1", std::nullopt).value();
     CHECK(st["fields"]["successor"] == "K-2");
     CHECK(st["fields"]["not_after"] == "2027-01-01T00:00:00Z");
