@@ -93,7 +93,55 @@ append_outcome gateway::outcome_for(const std::string& id, const indexed& entry,
     return o;
 }
 
-void gateway::submit(const events::event& ev, const std::string& producer, completion done) {
+void gateway_stats::delivered(std::chrono::steady_clock::duration took) {
+    const double secs = std::chrono::duration<double>(took).count();
+    std::size_t i = 0;
+    while (i < bounds.size() && secs > bounds[i]) ++i;
+    delivery_buckets[i].fetch_add(1, std::memory_order_relaxed);
+    delivery_count.fetch_add(1, std::memory_order_relaxed);
+    delivery_micros_sum.fetch_add(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+        std::memory_order_relaxed);
+}
+
+std::string gateway_stats::metrics() const {
+    std::string out = "# HELP ledger_gateway_appends_total Events answered by the gateway, by answer.\n"
+                      "# TYPE ledger_gateway_appends_total counter\n";
+    out += fmt::format("ledger_gateway_appends_total{{answer=\"created\"}} {}\n", created.load());
+    out += fmt::format("ledger_gateway_appends_total{{answer=\"duplicate\"}} {}\n", duplicate.load());
+    out += fmt::format("ledger_gateway_appends_total{{answer=\"conflict\"}} {}\n", conflict.load());
+    out += fmt::format("ledger_gateway_appends_total{{answer=\"unavailable\"}} {}\n", unavailable.load());
+    out += "# HELP ledger_gateway_idempotency_total Requests answered without a new append: from the id "
+           "index, by joining an append of the same id in flight, or after waiting for the log.\n"
+           "# TYPE ledger_gateway_idempotency_total counter\n";
+    out += fmt::format("ledger_gateway_idempotency_total{{how=\"index\"}} {}\n", index_hits.load());
+    out += fmt::format("ledger_gateway_idempotency_total{{how=\"in_flight\"}} {}\n", in_flight_joins.load());
+    out += fmt::format("ledger_gateway_idempotency_total{{how=\"uncertain_wait\"}} {}\n", uncertain_waits.load());
+    out += "# HELP ledger_gateway_delivery_seconds Time from an append to Kafka's delivery report.\n"
+           "# TYPE ledger_gateway_delivery_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+        cumulative += delivery_buckets[i].load();
+        out += fmt::format("ledger_gateway_delivery_seconds_bucket{{le=\"{}\"}} {}\n", bounds[i], cumulative);
+    }
+    cumulative += delivery_buckets[bounds.size()].load();
+    out += fmt::format("ledger_gateway_delivery_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
+    out += fmt::format("ledger_gateway_delivery_seconds_sum {:.6f}\n", static_cast<double>(delivery_micros_sum.load()) / 1e6);
+    out += fmt::format("ledger_gateway_delivery_seconds_count {}\n", delivery_count.load());
+    return out;
+}
+
+void gateway::submit(const events::event& ev, const std::string& producer, completion caller_done) {
+    // Every answer is counted once, whichever path gives it.
+    completion done = [this, caller_done = std::move(caller_done)](append_outcome o) {
+        switch (o.status) {
+            case append_status::created: _stats.created.fetch_add(1, std::memory_order_relaxed); break;
+            case append_status::duplicate: _stats.duplicate.fetch_add(1, std::memory_order_relaxed); break;
+            case append_status::conflict: _stats.conflict.fetch_add(1, std::memory_order_relaxed); break;
+            case append_status::unavailable: _stats.unavailable.fetch_add(1, std::memory_order_relaxed); break;
+        }
+        caller_done(std::move(o));
+    };
     const auto fp = events::content_fingerprint(ev.posted);
     thunks out;
     std::optional<append_request> req;
@@ -109,11 +157,13 @@ std::optional<gateway::append_request> gateway::decide(const std::string& id, co
                                                        const nlohmann::json& posted, const std::string& producer,
                                                        completion done, thunks& out) {
     if (const auto it = _index.find(id); it != _index.end()) {
+        _stats.index_hits.fetch_add(1, std::memory_order_relaxed);
         out.push_back([done = std::move(done), o = outcome_for(id, it->second, fp)] { done(o); });
         return std::nullopt;
     }
     if (const auto it = _in_flight.find(id); it != _in_flight.end()) {
         if (it->second.fingerprint == fp) {
+            _stats.in_flight_joins.fetch_add(1, std::memory_order_relaxed);
             it->second.waiters.push_back(std::move(done));  // answered with the same coordinates
         } else {
             append_outcome o;
@@ -126,6 +176,7 @@ std::optional<gateway::append_request> gateway::decide(const std::string& id, co
     if (!_uncertain.empty() && _uncertain.count(id) > 0) {
         // An earlier attempt timed out: it may be in the log after all. Decide once the index has
         // reached the end of the log twice more (one end-of-log may predate this request).
+        _stats.uncertain_waits.fetch_add(1, std::memory_order_relaxed);
         _deferred.push_back(deferred{posted, id, fp, producer, std::move(done), _eof_generation + 2,
                                      steady_clock::now() + _options.uncertain_wait});
         return std::nullopt;
@@ -148,6 +199,7 @@ void gateway::start_append(append_request req) {
 }
 
 void gateway::on_delivered(const append_request& req, result<ledger_coordinates> r) {
+    _stats.delivered(std::chrono::steady_clock::now() - req.started);
     if (r && _options.exit_after_ack) {
         // Fault injection for tests: die between Kafka's acknowledgement and the HTTP answer.
         spdlog::critical("LEDGER_FAULT=exit_after_ack: exiting after Kafka acknowledged {} at offset {}", req.id,
@@ -187,9 +239,13 @@ void gateway::on_delivered(const append_request& req, result<ledger_coordinates>
             }
         } else {
             _uncertain.insert(req.id);
-            const auto o = unavailable(fmt::format(
-                "Kafka did not acknowledge event {}: {} It was not acknowledged; retry with the same id.", req.id,
-                r.error().message));
+            // The record was handed to Kafka: it may be in the log although no acknowledgement came.
+            auto o = unavailable(fmt::format(
+                "Kafka did not acknowledge event {}: {} It was not acknowledged, but its outcome is unknown: it may "
+                "be in the log. Retry with the same id: the ledger records it at most once and answers with its "
+                "coordinates if it is there.",
+                req.id, r.error().message));
+            o.outcome_unknown = true;
             for (auto& w : waiters) out.push_back([done = std::move(w), o] { done(o); });
         }
     }

@@ -2,6 +2,8 @@
 // The ingest gateway's core, without HTTP: validated events in, Kafka coordinates out, each id
 // recorded once. See docs/idempotency.md for the design.
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -32,6 +34,8 @@ struct append_outcome {
     ledger_coordinates coordinates;  ///< for created, duplicate and conflict (the original)
     std::string recorded_at;         ///< for created and duplicate
     std::string message;             ///< for conflict and unavailable
+    /// unavailable after the record was handed to Kafka: it may be in the log (retry, same id).
+    bool outcome_unknown = false;
 };
 
 struct gateway_options {
@@ -53,6 +57,23 @@ struct gateway_options {
     bool exit_after_ack = false;
 };
 
+/// What the gateway has done since it started, for /metrics.
+struct gateway_stats {
+    std::atomic<std::uint64_t> created{0}, duplicate{0}, conflict{0}, unavailable{0};  ///< answers
+    std::atomic<std::uint64_t> index_hits{0};      ///< answered from the id index (a retry, no append)
+    std::atomic<std::uint64_t> in_flight_joins{0};  ///< joined an append of the same id in flight
+    std::atomic<std::uint64_t> uncertain_waits{0};  ///< waited for the log after an uncertain attempt
+    /// Delivery-report latency (Kafka's acknowledgement, or its failure), from the append.
+    static constexpr std::array<double, 12> bounds{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 5, 10};
+    std::array<std::atomic<std::uint64_t>, bounds.size() + 1> delivery_buckets{};
+    std::atomic<std::uint64_t> delivery_count{0};
+    std::atomic<std::uint64_t> delivery_micros_sum{0};
+
+    void delivered(std::chrono::steady_clock::duration took);
+    /// The Prometheus text of all of these.
+    [[nodiscard]] std::string metrics() const;
+};
+
 /// Thread safety: submit() may be called from any thread; completions run on Kafka's delivery
 /// thread or the index thread and must not block.
 class gateway {
@@ -68,6 +89,8 @@ public:
 
     /// Records `ev` (already validated) as posted by `producer`; `done` is called exactly once.
     void submit(const events::event& ev, const std::string& producer, completion done);
+
+    [[nodiscard]] const gateway_stats& stats() const { return _stats; }
 
 private:
     struct indexed {
@@ -93,6 +116,7 @@ private:
         std::string bytes;
         events::sha256_digest fingerprint;
         std::string recorded_at;
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     };
     using thunks = std::vector<std::function<void()>>;
 
@@ -110,6 +134,7 @@ private:
     append_outcome outcome_for(const std::string& id, const indexed& entry, const events::sha256_digest& fp) const;
 
     gateway_options _options;
+    gateway_stats _stats;
     std::unique_ptr<producers::producer> _producer;  // rebuilds its handle after a fatal error
 
     mutable std::mutex _mu;

@@ -40,7 +40,13 @@ json body_of(const std::string& id, const append_outcome& o) {
         body["offset"] = o.coordinates.offset.value();
         return body;
     }
-    return error_body(o.message);
+    auto body = error_body(o.message);
+    if (o.status == append_status::unavailable) {
+        // Whether the client should retry with the same id, as the message says.
+        body["outcome"] = o.outcome_unknown ? "unknown" : "not_written";
+        body["retry_with_same_id"] = true;
+    }
+    return body;
 }
 
 // Who is asking: nullptr after answering 401/403 through `respond`.

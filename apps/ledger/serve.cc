@@ -298,7 +298,7 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         api::add_write_routes(*routes, gateway, tokens, refuse);
     }
     std::shared_ptr<api::server> http_holder;
-    std::function<std::string()> http_metrics = [&http_holder, info]() {
+    std::function<std::string()> http_metrics = [&http_holder, info, gateway]() {
         std::string out = "# HELP ledger_http_responses_total HTTP responses by status.\n"
                           "# TYPE ledger_http_responses_total counter\n";
         if (!http_holder) return out;
@@ -313,8 +313,21 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         out += fmt::format("ledger_http_connections_open {}\n", stats.connections_open.load());
         out += stats.duration_metrics();
         out += api::health_metrics(info);
+        if (gateway) out += gateway->stats().metrics();
         return out;
     };
+    if (!store) {
+        // ledger gateway: /metrics of its own (the read routes, which carry it otherwise, are not here).
+        routes->add(api::http::verb::get, "/metrics",
+                    [http_metrics](api::request&& req, const api::request_context&, api::responder respond) {
+                        api::response res{api::http::status::ok, req.version()};
+                        res.set(api::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+                        res.keep_alive(req.keep_alive());
+                        res.body() = http_metrics();
+                        res.prepare_payload();
+                        respond(std::move(res));
+                    });
+    }
     if (store) {
         api::read_options read_opts;
         read_opts.brokers = o.brokers;

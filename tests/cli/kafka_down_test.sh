@@ -46,7 +46,8 @@ code=$(post "$id2")
 elapsed=$((SECONDS - started))
 [[ $code == 503 ]] || fail "with Kafka down: $code $(cat "$WORK/body"), want 503"
 ((elapsed < 30)) || fail "503 came after ${elapsed}s, beyond the 30 s request deadline"
-jq -e '.error | test("not acknowledged")' "$WORK/body" >/dev/null || fail "503 body: $(cat "$WORK/body")"
+jq -e '(.error | test("not acknowledged")) and (.error | test("same id")) and .retry_with_same_id and
+       (.outcome == "unknown" or .outcome == "not_written")' "$WORK/body" >/dev/null || fail "503 body: $(cat "$WORK/body")"
 echo "503 after ${elapsed}s" >&2
 
 "${broker[@]}" "$LEDGER_SOURCE_DIR/ops/kafka/start" 2>>"$WORK/kafka.log" || fail "broker restart"

@@ -44,10 +44,12 @@ expect 200 "$reader" /v1/entities/key/SEAL-2025
 [[ $(field .state) == rotated && $(field .fields.successor) == SEAL-2026 ]] || fail "key: $(cat "$WORK/body")"
 
 # The demo's SLA: INC-10 (A) unresolved after 5 h, MNT-3 announced a day ahead (5 working days
-# needed), two hours of outage this month; INC-9 (B, on a Sunday) resolved in time.
+# needed), two hours of outage this month (production allows 43 min a month: its availability is
+# breached); INC-9 (B, on a Sunday) resolved in time.
 expect 200 "$reader" /v1/breaches
-[[ $(field '[.breaches[] | "\(.obligation) \(.entity)"] | sort | join(",")') == \
-   "incident_resolution incident/INC-10,maintenance_notice maintenance/MNT-3" ]] || fail "demo breaches: $(cat "$WORK/body")"
+[[ $(field '[.breaches[] | "\(.obligation) \(.entity)"] | unique | join(",")') == \
+   "availability service/AGRESSO-PROD,incident_resolution incident/INC-10,maintenance_notice maintenance/MNT-3" ]] ||
+  fail "demo breaches: $(cat "$WORK/body")"
 expect 200 "$reader" /v1/entities/incident/INC-9
 [[ $(field '[.obligations[] | "\(.obligation) \(.state)"] | join(",")') == "incident_feedback met,incident_resolution met" ]] ||
   fail "INC-9 obligations: $(field .obligations)"

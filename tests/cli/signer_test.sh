@@ -63,6 +63,16 @@ body='{"id":"5b000000-0000-4000-8000-000000000001","type":"change.requested","en
 code=$(curl -s -m 30 -o "$WORK/post" -w '%{http_code}' -X POST -H "Authorization: Bearer $AGRESSO" -d "$body" "${URLS[gw]}/v1/events")
 [[ $code == 201 ]] || fail "POST to the gateway: $code $(cat "$WORK/post")"
 offset=$(jq .offset "$WORK/post")
+# ledger gateway has /metrics: appends by answer, idempotency hits, delivery latency.
+code=$(curl -s -m 30 -o "$WORK/post" -w '%{http_code}' -X POST -H "Authorization: Bearer $AGRESSO" -d "$body" "${URLS[gw]}/v1/events")
+[[ $code == 200 ]] || fail "the same event again: $code $(cat "$WORK/post")"
+curl -s -m 10 "${URLS[gw]}/metrics" >"$WORK/gw.metrics"
+grep -qx 'ledger_gateway_appends_total{answer="created"} 1101' "$WORK/gw.metrics" &&
+  grep -qx 'ledger_gateway_appends_total{answer="duplicate"} 1' "$WORK/gw.metrics" &&
+  grep -qx 'ledger_gateway_idempotency_total{how="index"} 1' "$WORK/gw.metrics" &&
+  grep -qx 'ledger_gateway_delivery_seconds_count 1101' "$WORK/gw.metrics" &&
+  grep -q '^ledger_health_ok{part="kafka"} 1$' "$WORK/gw.metrics" ||
+  fail "gateway metrics: $(grep -E 'gateway|health' "$WORK/gw.metrics")"
 for q in q1 q2; do
   code=$(curl -s -m 30 -o "$WORK/read" -w '%{http_code}' -H "Authorization: Bearer $READER" \
     "${URLS[$q]}/v1/entities/change/SIGN-1?min_offset=$offset")
