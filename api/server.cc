@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include <pthread.h>
 #include <sched.h>
@@ -39,16 +41,36 @@ public:
     }
 };
 
+}  // namespace
+
+struct server::client_counts {
+    std::mutex mu;
+    std::unordered_map<std::string, std::size_t> open;  // guarded by mu
+};
+
+namespace {
+
 // One connection: reads requests one after another, hands each to the router, writes the
 // answer. All of its work runs on its own strand.
 class session : public std::enable_shared_from_this<session> {
 public:
     session(tcp::socket&& socket, const server_options& options, std::shared_ptr<const router> routes,
-            std::shared_ptr<server_stats> stats)
-        : _stream(std::move(socket)), _options(options), _routes(std::move(routes)), _stats(std::move(stats)) {
-        ++_stats->connections_open;
+            std::shared_ptr<server_stats> stats, std::shared_ptr<server::client_counts> clients, std::string client)
+        : _stream(std::move(socket)),
+          _options(options),
+          _routes(std::move(routes)),
+          _stats(std::move(stats)),
+          _clients(std::move(clients)),
+          _client(std::move(client)) {
+        ++_stats->connections_open;  // the client's count was taken by the acceptor
     }
-    ~session() { --_stats->connections_open; }
+    ~session() {
+        --_stats->connections_open;
+        std::lock_guard lock(_clients->mu);
+        if (const auto it = _clients->open.find(_client); it != _clients->open.end() && --it->second == 0) {
+            _clients->open.erase(it);
+        }
+    }
 
     void start() {
         asio::dispatch(_stream.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
@@ -61,7 +83,10 @@ private:
             read_header();
             return;
         }
-        _stream.expires_after(_options.idle_timeout);
+        // A new connection has the header deadline to begin its first request; between requests a
+        // keep-alive connection may idle longer.
+        _stream.expires_after(_served == 0 ? std::chrono::duration_cast<std::chrono::seconds>(_options.header_deadline)
+                                           : _options.idle_timeout);
         _stream.async_read_some(_buffer.prepare(4096),
                                 [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                     if (ec) {
@@ -189,6 +214,7 @@ private:
                                   self->close();
                                   return;
                               }
+                              ++self->_served;
                               self->wait_for_request();
                           });
     }
@@ -205,6 +231,9 @@ private:
     const server_options& _options;
     std::shared_ptr<const router> _routes;
     std::shared_ptr<server_stats> _stats;
+    std::shared_ptr<server::client_counts> _clients;
+    std::string _client;  // the peer's address
+    std::uint64_t _served = 0;  // requests answered on this connection
     std::chrono::steady_clock::time_point _started;  // the request's first byte read
 };
 
@@ -318,6 +347,7 @@ server::server(server_options options, std::shared_ptr<const router> routes)
           return ios;
       }()),
       _acceptor(asio::make_strand(*_ios.front())) {
+    _clients = std::make_shared<client_counts>();
     for (auto& io : _ios) _work.push_back(asio::make_work_guard(*io));
 }
 
@@ -359,17 +389,39 @@ void server::accept() {
             return;
         }
         if (!ec) {
-            if (_stats->connections_open.load() >= _options.max_connections) {
+            beast::error_code peer_ec;
+            const auto peer = socket.remote_endpoint(peer_ec);
+            const std::string client = peer_ec ? std::string("?") : peer.address().to_string();
+            // Decided and counted under one lock: the client's count is taken here, returned by
+            // the session when it ends.
+            std::string refusal;
+            {
+                std::lock_guard lock(_clients->mu);
+                auto& mine = _clients->open[client];
+                const auto total = _stats->connections_open.load();
+                if (mine >= _options.max_connections_per_client) {
+                    refusal = fmt::format("Too many connections from {} ({} open, at most {} per client); close some "
+                                          "and try again.",
+                                          client, mine, _options.max_connections_per_client);
+                    ++_stats->connections_refused_per_client;
+                } else if (total >= _options.max_connections ||
+                           (total + _options.reserve >= _options.max_connections && mine >= _options.reserve_below)) {
+                    refusal = "Too many connections; try again shortly.";
+                } else {
+                    ++mine;
+                }
+                if (!refusal.empty() && mine == 0) _clients->open.erase(client);
+            }
+            if (!refusal.empty()) {
                 ++_stats->connections_refused;
-                auto res = std::make_shared<response>(
-                    error_response(http::status::service_unavailable, "Too many connections; try again shortly."));
+                auto res = std::make_shared<response>(error_response(http::status::service_unavailable, refusal));
                 auto sock = std::make_shared<tcp::socket>(std::move(socket));
                 http::async_write(*sock, *res, [sock, res](beast::error_code, std::size_t) {
                     beast::error_code ignored;
                     sock->shutdown(tcp::socket::shutdown_both, ignored);
                 });
             } else {
-                std::make_shared<session>(std::move(socket), _options, _routes, _stats)->start();
+                std::make_shared<session>(std::move(socket), _options, _routes, _stats, _clients, client)->start();
             }
         }
         accept();

@@ -40,7 +40,9 @@ struct server_options {
     /// Per-request body limit chosen from the header (e.g. larger for batch uploads).
     /// Default: none (body_limit for all).
     std::function<std::uint64_t(const http::request_header<>&)> body_limit_for;
-    /// Time from a request's first byte until its header is complete. Default: 10 s.
+    /// Time from a request's first byte until its header is complete, and from a connection's
+    /// opening until its first request begins (a connection that sends nothing is closed then).
+    /// Default: 10 s.
     std::chrono::seconds header_deadline{10};
     /// Time to read a body and to write a response. Default: 30 s.
     std::chrono::seconds request_deadline{30};
@@ -48,6 +50,14 @@ struct server_options {
     std::chrono::seconds idle_timeout{60};
     /// Connections served at once; more are answered 503 and closed. Default: 1024.
     std::size_t max_connections = 1024;
+    /// Connections from one client address at once; more are answered 503 naming the limit, so one
+    /// client cannot take every connection. Default: 128.
+    std::size_t max_connections_per_client = 128;
+    /// The last of max_connections kept for clients with fewer than reserve_below connections:
+    /// health checks and other clients still get in while a few addresses hold the rest.
+    /// Default: 32, for clients with fewer than 4.
+    std::size_t reserve = 32;
+    std::size_t reserve_below = 4;
     /// Threads running the I/O. Default: 2.
     unsigned threads = 2;
     /// The time slice the I/O threads ask the scheduler for (Linux 6.12 and later, EEVDF; an
@@ -62,6 +72,7 @@ struct server_options {
 struct server_stats {
     std::atomic<std::uint64_t> connections_open{0};
     std::atomic<std::uint64_t> connections_refused{0};
+    std::atomic<std::uint64_t> connections_refused_per_client{0};  ///< of those, for a client over its limit
     std::atomic<std::uint64_t> requests_in_flight{0};
     /// Responses sent, by HTTP status code (100..599).
     std::array<std::atomic<std::uint64_t>, 600> responses_by_status{};
@@ -99,8 +110,12 @@ public:
 
     [[nodiscard]] const server_stats& stats() const noexcept { return *_stats; }
 
+    /// Connections open from each client address (sessions count themselves in and out).
+    struct client_counts;
+
 private:
     void accept();
+    std::shared_ptr<client_counts> _clients;
 
     server_options _options;
     std::shared_ptr<const router> _routes;

@@ -26,6 +26,16 @@ void add_serving_flags(CLI::App& cmd, serving_options& o) {
         ->envname("LEDGER_HTTP_THREADS")
         ->check(CLI::Range(1u, 64u))
         ->capture_default_str();
+    cmd.add_option("--max-connections", o.max_connections,
+                   "HTTP connections served at once (the last 32 kept for clients with fewer than 4)")
+        ->envname("LEDGER_MAX_CONNECTIONS")
+        ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 20))
+        ->capture_default_str();
+    cmd.add_option("--max-connections-per-client", o.max_connections_per_client,
+                   "HTTP connections from one client address at once; more get 503")
+        ->envname("LEDGER_MAX_CONNECTIONS_PER_CLIENT")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+        ->capture_default_str();
     cmd.add_option("--linger-ms", o.linger_ms, "Kafka producer linger.ms: how long a batch waits to fill")
         ->envname("LEDGER_LINGER_MS")
         ->check(CLI::Range(0u, 1000u))

@@ -28,6 +28,9 @@ struct serving_options {
     std::string log_level = "info";
     /// HTTP worker threads. Default: 2.
     unsigned http_threads = 2;
+    /// HTTP connections at once, and from one client address. Default: 1024 and 128.
+    std::size_t max_connections = 1024;
+    std::size_t max_connections_per_client = 128;
     /// How long the Kafka producer waits to fill a batch (linger.ms). Default: 1.
     unsigned linger_ms = 1;
     /// ledger project: stop once the end of the log is applied. Default: false.

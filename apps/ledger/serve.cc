@@ -311,6 +311,13 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         out += "# HELP ledger_http_connections_open HTTP connections open now.\n"
                "# TYPE ledger_http_connections_open gauge\n";
         out += fmt::format("ledger_http_connections_open {}\n", stats.connections_open.load());
+        out += "# HELP ledger_http_connections_refused_total Connections answered 503 and closed: over one "
+               "client address's limit, or over the total.\n"
+               "# TYPE ledger_http_connections_refused_total counter\n";
+        const auto per_client = stats.connections_refused_per_client.load();
+        out += fmt::format("ledger_http_connections_refused_total{{reason=\"per_client\"}} {}\n", per_client);
+        out += fmt::format("ledger_http_connections_refused_total{{reason=\"total\"}} {}\n",
+                           stats.connections_refused.load() - per_client);
         out += stats.duration_metrics();
         out += api::health_metrics(info);
         if (gateway) out += gateway->stats().metrics();
@@ -344,6 +351,8 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         api::server_options server_opts;
         server_opts.listen = o.listen;
         server_opts.threads = o.http_threads;
+        server_opts.max_connections = o.max_connections;
+        server_opts.max_connections_per_client = o.max_connections_per_client;
         server_opts.body_limit = api::max_event_body;
         server_opts.body_limit_for = api::body_limit_for;
         http_holder = std::make_shared<api::server>(server_opts, routes);
