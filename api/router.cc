@@ -98,6 +98,7 @@ void router::dispatch(request&& req, responder respond) const {
     }
     const auto segments = split_path(path);
     bool path_known = false;
+    std::string allow;  // the methods the path takes, for a 405's Allow header
     for (const auto& r : _routes) {
         if (r.segments.size() != segments.size()) {
             continue;
@@ -121,6 +122,9 @@ void router::dispatch(request&& req, responder respond) const {
         }
         path_known = true;
         if (r.method != req.method() && !(r.method == http::verb::get && req.method() == http::verb::head)) {
+            const auto name = std::string(http::to_string(r.method));
+            if (allow.find(name) == std::string::npos) allow += (allow.empty() ? "" : ", ") + name;
+            if (r.method == http::verb::get && allow.find("HEAD") == std::string::npos) allow += ", HEAD";
             continue;
         }
         ctx.path = std::move(captured);
@@ -128,9 +132,11 @@ void router::dispatch(request&& req, responder respond) const {
         return;
     }
     if (path_known) {
-        respond(error_response(req, http::status::method_not_allowed,
-                               std::string("Method ") + std::string(req.method_string()) + " is not allowed on " +
-                                   path + "."));
+        auto res = error_response(req, http::status::method_not_allowed,
+                                  std::string("Method ") + std::string(req.method_string()) + " is not allowed on " +
+                                      path + "; it takes " + allow + ".");
+        res.set(http::field::allow, allow);
+        respond(std::move(res));
         return;
     }
     respond(error_response(req, http::status::not_found, "No such endpoint: " + path + "."));

@@ -669,7 +669,13 @@ std::optional<error> sax_parse_into(std::string_view input, Document& root) {
     try {
         ok = json::sax_parse(input.begin(), input.end(), &builder, json::input_format_t::json, true);
     } catch (const json::exception& e) {
-        return make_error(errc::malformed_json, "", std::string("Malformed JSON: ") + e.what());
+        // nlohmann's text without its "[json.exception.parse_error.101] " tag: a library's
+        // internals are not the user's business.
+        std::string_view what = e.what();
+        if (what.starts_with("[json.exception.")) {
+            if (const auto end = what.find("] "); end != std::string_view::npos) what.remove_prefix(end + 2);
+        }
+        return make_error(errc::malformed_json, "", "Malformed JSON: " + std::string(what));
     }
     if (!ok) return make_error(errc::malformed_json, "", "Malformed JSON: " + builder.error());
     return std::nullopt;

@@ -1,9 +1,11 @@
 #include "projections/calendar.h"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
 #include <date/tz.h>
+#include <fmt/format.h>
 
 namespace ledger::projections {
 namespace {
@@ -74,6 +76,19 @@ bool calendar::is_working_day(civil_day d) const { return !weekend(d) && !is_hol
 civil_day calendar::local_date(events::timestamp t) const {
     const auto local = _zone->to_local(std::chrono::floor<std::chrono::seconds>(t));
     return civil_day{std::chrono::floor<days>(local.time_since_epoch())};
+}
+
+std::string calendar::format_local(events::timestamp t) const {
+    const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+    const auto info = _zone->get_info(secs);
+    const auto local = secs + info.offset;
+    const auto day = std::chrono::floor<days>(local);
+    const std::chrono::year_month_day ymd{day};
+    const std::chrono::hh_mm_ss hms{local - day};
+    const auto off = std::chrono::duration_cast<minutes>(info.offset).count();
+    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02} {}{:02}:{:02}", static_cast<int>(ymd.year()),
+                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                       hms.minutes().count(), off < 0 ? '-' : '+', std::abs(off) / 60, std::abs(off) % 60);
 }
 
 events::timestamp calendar::at_local(civil_day d, minutes time) const {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -56,6 +57,8 @@ public:
 
     // ---- local time ----
     [[nodiscard]] civil_day local_date(events::timestamp t) const;
+    /// The instant as people in the zone read it, with its offset: "2026-11-16 14:00 +01:00".
+    [[nodiscard]] std::string format_local(events::timestamp t) const;
     /// The instant of `d` at `time` local time (the earlier one if the clock hour repeats).
     [[nodiscard]] events::timestamp at_local(civil_day d, std::chrono::minutes time = std::chrono::minutes{0}) const;
     /// The start (00:00 local) of the day after `d`: "24:00" of d.

@@ -48,7 +48,8 @@ struct read_options {
 void add_read_flags(CLI::App& cmd, read_options& o) {
     cmd.add_option("--ledger", o.ledger, "Ledger name (for the default --data)")->envname("LEDGER_LEDGER")->capture_default_str();
     cmd.add_option("--data", o.data, "Data directory to read [default: var/ledger/<name>]")->envname("LEDGER_DATA");
-    cmd.add_option("--url", o.url, "Read from a running ledger instead, e.g. http://127.0.0.1:8080");
+    cmd.add_option("--url", o.url, "Read from a running ledger instead, e.g. http://127.0.0.1:8080")
+        ->envname("LEDGER_URL");
     cmd.add_option("--token", o.token, "Bearer token for --url (scope read)")->envname("LEDGER_TOKEN");
     cmd.add_flag("--json", o.as_json, "Print JSON for scripts instead of a table");
 }
@@ -69,6 +70,18 @@ std::string encode_query(const std::string& v) {
 /// errors; returns the answer or nullopt with `code` set.
 std::optional<json> run_read(const char* cmd, const read_options& o, const std::string& target,
                              const std::function<std::optional<json>(projections::store&)>& local, int& code) {
+    if (!o.url.empty() && !o.data.empty()) {
+        fmt::print(stderr, "ledger {}: --url ({}) and --data ({}) both given: read a running ledger or a data "
+                           "directory, not both (LEDGER_URL and LEDGER_DATA count as given)\n",
+                   cmd, o.url, o.data);
+        code = exit_usage;
+        return std::nullopt;
+    }
+    if (!o.url.empty() && o.token.empty() && !target.empty()) {
+        fmt::print(stderr, "ledger {}: --url needs a token: give --token SECRET or set LEDGER_TOKEN (scope read)\n", cmd);
+        code = exit_usage;
+        return std::nullopt;
+    }
     if (!o.url.empty()) {
         auto answer = http_get(o.url, target, o.token);
         if (!answer) {
@@ -103,6 +116,26 @@ std::optional<json> run_read(const char* cmd, const read_options& o, const std::
     return out;
 }
 
+/// Europe/Oslo, where the ledger's people read times.
+const projections::calendar& oslo() {
+    static const projections::calendar cal;
+    return cal;
+}
+
+/// An instant (µs) as a table shows it: Oslo time with its offset.
+std::string local_time(std::int64_t us) { return oslo().format_local(projections::at_micros(us)); }
+/// An API time (RFC 3339) as a table shows it; the text itself if it is not one.
+std::string local_time(const json& v) {
+    if (!v.is_string()) return "-";
+    const auto t = projections::micros_of(v.get<std::string>());
+    return t ? local_time(*t) : v.get<std::string>();
+}
+
+/// "1 breach", "2 breaches": a count with its noun.
+std::string count_of(std::size_t n, std::string_view one, std::string_view many) {
+    return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
 void print_events(const json& events) {
     fmt::print("{:>8} {:>5}  {:<25} {:<22} {:<28} {}\n", "offset", "seq", "occurred_at", "type", "entity", "actor");
     for (const auto& e : events) {
@@ -111,29 +144,32 @@ void print_events(const json& events) {
                    e.value("occurred_at", "-"), e.value("type", "(undecodable)"), e.value("entity", "-"),
                    e.value("actor", "-"));
     }
-    fmt::print("{} event(s)\n", events.size());
+    fmt::print("{}\n", count_of(events.size(), "event", "events"));
 }
 
 void print_findings(const json& findings) {
+    fmt::print("{:>8}  {:<32} {:<24} {:<12} {}\n", "offset", "finding", "entity", "system", "detail");
     for (const auto& f : findings) {
         fmt::print("{:>8}  {:<32} {:<24} {:<12} {}\n", f.value("offset", -1), f.value("finding", ""),
                    f.value("entity", ""), f.value("system", ""), f.value("detail", ""));
     }
-    fmt::print("{} finding(s)\n", findings.size());
+    fmt::print("{}\n", count_of(findings.size(), "finding", "findings"));
 }
 
 void print_obligations(const json& items, const char* what) {
-    fmt::print("{:<22} {:<28} {:<12} {:<26} {:<26} {:>10}  {}\n", "obligation", "entity", "system", "due", "met_at",
-               "late_s", "state");
+    fmt::print("{:<22} {:<28} {:<12} {:<23} {:<23} {:>16}  {}\n", "obligation", "entity", "system",
+               "due (Europe/Oslo)", "met_at", "late", "state");
     for (const auto& b : items) {
         std::string state = b.value("state", "");
         if (b.value("warning", false)) state += " (warning)";
         if (b.value("approved_by_default", false)) state += " (approved by default)";
-        fmt::print("{:<22} {:<28} {:<12} {:<26} {:<26} {:>10}  {}\n", b.value("obligation", ""), b.value("entity", ""),
-                   b.value("system", ""), b.value("due", ""), b["met_at"].is_string() ? b["met_at"].get<std::string>() : "-",
-                   b.value("late_seconds", std::int64_t{0}), state);
+        const auto late = b.value("late_seconds", std::int64_t{0});
+        fmt::print("{:<22} {:<28} {:<12} {:<23} {:<23} {:>16}  {}\n", b.value("obligation", ""), b.value("entity", ""),
+                   b.value("system", ""), local_time(b["due"]), local_time(b["met_at"]),
+                   late > 0 ? events::duration_words(std::chrono::seconds(late)) + " late" : "-", state);
     }
-    fmt::print("{} {}\n", items.size(), what);
+    const std::string_view plural = what;
+    fmt::print("{}\n", count_of(items.size(), plural == "breaches" ? "breach" : "obligation", plural));
 }
 
 void print_status(const json& s) {
@@ -154,10 +190,10 @@ void print_status(const json& s) {
     }
     if (s.contains("obligations")) {
         for (const auto& ob : s["obligations"]) {
-            fmt::print("  obligation   {} due {}: {}{}\n", ob.value("obligation", ""), ob.value("due", ""),
-                       ob.value("state", ""), ob.value("late_seconds", std::int64_t{0}) > 0
-                                                  ? fmt::format(" ({} s late)", ob.value("late_seconds", std::int64_t{0}))
-                                                  : std::string());
+            const auto late = ob.value("late_seconds", std::int64_t{0});
+            fmt::print("  obligation   {} due {}: {}{}\n", ob.value("obligation", ""), local_time(ob["due"]),
+                       ob.value("state", ""),
+                       late > 0 ? " (" + events::duration_words(std::chrono::seconds(late)) + " late)" : std::string());
         }
     }
     const auto& f = s["findings"];
@@ -165,15 +201,40 @@ void print_status(const json& s) {
     for (const auto& x : f) fmt::print("    - {} (offset {}): {}\n", x.value("finding", ""), x.value("offset", -1), x.value("detail", ""));
 }
 
+/// A time flag: RFC 3339 with offset, or a date (YYYY-MM-DD: the start of that day in Oslo).
 std::optional<std::int64_t> parse_time_flag(const char* cmd, const char* flag, const std::string& text, int& code) {
     if (text.empty()) return std::nullopt;
+    if (const auto d = events::parse_date(text)) return projections::micros(oslo().at_local(projections::civil_day{*d}));
     auto t = api::parse_query_time(text);
     if (!t) {
-        fmt::print(stderr, "ledger {}: {} '{}' is not an RFC 3339 time with offset (e.g. 2026-03-02T14:32:00+01:00)\n",
+        fmt::print(stderr,
+                   "ledger {}: {} '{}' is not an RFC 3339 time with offset (e.g. 2026-03-02T14:32:00+01:00) or a date "
+                   "(2026-03-02, the start of that day in Europe/Oslo)\n",
                    cmd, flag, text);
         code = exit_usage;
     }
     return t;
+}
+
+/// A parsed time flag for a query string: the instant in UTC, as the API reads it.
+std::string time_query(std::int64_t us) { return encode_query(projections::iso(us)); }
+
+/// --month YYYY-MM: its first and last instant in Oslo into `since` and `until` (exit 2 on a bad
+/// month, or with --since/--until too).
+bool month_window(const char* cmd, const std::string& month, std::optional<std::int64_t>& since,
+                  std::optional<std::int64_t>& until, int& code) {
+    if (month.empty()) return true;
+    const auto m = events::parse_month(month);
+    if (!m || since || until) {
+        fmt::print(stderr, "ledger {}: {}\n", cmd,
+                   !m ? fmt::format("--month '{}' is not YYYY-MM", month)
+                      : std::string("--month is a window of its own: give it or --since/--until, not both"));
+        code = exit_usage;
+        return false;
+    }
+    since = projections::micros(oslo().at_local(projections::civil_day{*m / std::chrono::day{1}}));
+    until = projections::micros(oslo().at_local(projections::civil_day{(*m + std::chrono::months{1}) / std::chrono::day{1}})) - 1;
+    return true;
 }
 
 /// Refuses (exit 2) a name outside `names`, as the API does (a bogus filter is not an empty list).
@@ -211,7 +272,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 return;
             }
             std::string target = "/v1/entities/" + *entity;
-            if (t) target += "?as_of=" + encode_query(*as_of);
+            if (t) target += "?as_of=" + time_query(*t);
             auto out = run_read("status", *o, target, [&](projections::store& s) -> std::optional<json> {
                 auto st = projections::entity_status(s, *entity, t);
                 if (!st) fmt::print(stderr, "ledger status: {} is not in the ledger{}\n", *entity, t ? " by then" : "");
@@ -244,7 +305,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 return;
             }
             std::string target = actor->empty() ? "/v1/entities/" + *entity + "/trail" : "/v1/actors/" + *actor + "/trail";
-            if (t_as_of) target += "?as_of=" + encode_query(*as_of);
+            if (t_as_of) target += "?as_of=" + time_query(*t_as_of);
             auto out = run_read("trail", *o, target, [&](projections::store& s) -> std::optional<json> {
                 auto t = actor->empty() ? projections::entity_trail(s, *entity, t_as_of)
                                         : projections::actor_trail(s, *actor, t_as_of);
@@ -281,7 +342,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 return;
             }
             std::string target = "/v1/availability?service=" + encode_query(*service) + "&month=" + encode_query(*month);
-            if (!as_of->empty()) target += "&as_of=" + encode_query(*as_of);
+            if (t) target += "&as_of=" + time_query(*t);
             auto out = run_read("availability", *o, target,
                                 [&](projections::store& s) -> std::optional<json> {
                                     auto a = projections::availability(s, *service, *m, t);
@@ -297,7 +358,10 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 if (o->as_json) {
                     fmt::print("{}\n", out->dump(2));
                 } else {
-                    fmt::print("{} {} ({})\n", out->value("service", ""), out->value("month", ""), out->value("environment", ""));
+                    fmt::print("{} {} ({}){}\n", out->value("service", ""), out->value("month", ""),
+                               out->value("environment", ""),
+                               out->value("month_so_far", false) ? ", month so far, as of " + local_time((*out)["as_of"])
+                                                                 : std::string());
                     // Minutes are whole for a month that has ended; for the month so far, to two places.
                     auto minutes = [](const nlohmann::json& v) {
                         const double n = v.get<double>();
@@ -320,6 +384,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         auto until = std::make_shared<std::string>();
         auto as_of = std::make_shared<std::string>();
         auto state = std::make_shared<std::string>();
+        auto month = std::make_shared<std::string>();
         auto format = std::make_shared<std::string>("table");
         const char* name = all ? "obligations" : "breaches";
         auto* cmd = app.add_subcommand(
@@ -329,7 +394,8 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         cmd->add_option("--obligation", f->obligation, "Only this obligation, e.g. incident_resolution");
         cmd->add_option("--since", *since, "Only those due at or after this time");
         cmd->add_option("--until", *until, "Only those due at or before this time");
-        cmd->add_option("--as-of", *as_of, "As of this time (world time, RFC 3339) [default: now]");
+        cmd->add_option("--as-of", *as_of, "As of this time (world time, RFC 3339, or a date) [default: now]");
+        cmd->add_option("--month", *month, "Only those due in this month (YYYY-MM, Europe/Oslo): the monthly report");
         if (all) cmd->add_option("--state", *state, "Only this state: open, met, breached or waived");
         if (!all) {
             cmd->add_option("--format", *format, "table, json or csv (the monthly report)")
@@ -338,11 +404,12 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         }
         add_read_flags(*cmd, *o);
         cmd->footer("The policy in force (deadlines, opening hours) is part of the --json answer.");
-        cmd->callback([o, f, since, until, as_of, state, format, name, all, &exit_code] {
+        cmd->callback([o, f, since, until, as_of, state, month, format, name, all, &exit_code] {
             int code = exit_ok;
             f->since_us = parse_time_flag(name, "--since", *since, code);
             f->until_us = parse_time_flag(name, "--until", *until, code);
             f->as_of_us = parse_time_flag(name, "--as-of", *as_of, code);
+            month_window(name, *month, f->since_us, f->until_us, code);
             check_name(name, "--obligation", f->obligation, projections::obligation_names(), code);
             if (f->since_us && f->until_us && *f->since_us > *f->until_us) {
                 fmt::print(stderr, "ledger {}: --since is after --until: the window is empty\n", name);
@@ -361,9 +428,9 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             }
             std::string target = fmt::format("/v1/{}?system={}&obligation={}", name, encode_query(f->system),
                                               encode_query(f->obligation));
-            if (!since->empty()) target += "&since=" + encode_query(*since);
-            if (!until->empty()) target += "&until=" + encode_query(*until);
-            if (!as_of->empty()) target += "&as_of=" + encode_query(*as_of);
+            if (f->since_us) target += "&since=" + time_query(*f->since_us);
+            if (f->until_us) target += "&until=" + time_query(*f->until_us);
+            if (f->as_of_us) target += "&as_of=" + time_query(*f->as_of_us);
             if (!state->empty()) target += "&state=" + encode_query(*state);
             auto out = run_read(name, *o, target,
                                 [&](projections::store& s) -> std::optional<json> {
@@ -390,17 +457,20 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         auto since = std::make_shared<std::string>();
         auto until = std::make_shared<std::string>();
         auto as_of = std::make_shared<std::string>();
+        auto month = std::make_shared<std::string>();
         auto* cmd = app.add_subcommand("findings", "List compliance findings, in ledger order.");
         cmd->add_option("--system", f->system, "Only this system");
         cmd->add_option("--finding", f->finding, "Only this finding, e.g. production_without_test_signoff");
         cmd->add_option("--since", *since, "Only events that occurred at or after this time");
         cmd->add_option("--until", *until, "Only events that occurred at or before this time");
         cmd->add_option("--as-of", *as_of, "World time (RFC 3339): only findings of events that had occurred by then");
+        cmd->add_option("--month", *month, "Only events that occurred in this month (YYYY-MM, Europe/Oslo)");
         add_read_flags(*cmd, *o);
-        cmd->callback([o, f, since, until, as_of, &exit_code] {
+        cmd->callback([o, f, since, until, as_of, month, &exit_code] {
             int code = exit_ok;
             f->since_us = parse_time_flag("findings", "--since", *since, code);
             f->until_us = parse_time_flag("findings", "--until", *until, code);
+            month_window("findings", *month, f->since_us, f->until_us, code);
             f->as_of_us = parse_time_flag("findings", "--as-of", *as_of, code);
             check_name("findings", "--finding", f->finding, projections::finding_names(), code);
             if (f->since_us && f->until_us && *f->since_us > *f->until_us) {
@@ -412,9 +482,9 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 return;
             }
             std::string target = "/v1/findings?system=" + encode_query(f->system) + "&finding=" + encode_query(f->finding);
-            if (!since->empty()) target += "&since=" + encode_query(*since);
-            if (!until->empty()) target += "&until=" + encode_query(*until);
-            if (!as_of->empty()) target += "&as_of=" + encode_query(*as_of);
+            if (f->since_us) target += "&since=" + time_query(*f->since_us);
+            if (f->until_us) target += "&until=" + time_query(*f->until_us);
+            if (f->as_of_us) target += "&as_of=" + time_query(*f->as_of_us);
             auto out = run_read("findings", *o, target,
                                 [&](projections::store& s) -> std::optional<json> { return projections::findings(s, *f); },
                                 code);
@@ -447,9 +517,9 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                 exit_code = code;
                 return;
             }
-            std::string target = "/v1/timeline?from=" + encode_query(*from) + "&to=" + encode_query(*to);
+            std::string target = "/v1/timeline?from=" + time_query(*f) + "&to=" + time_query(*t);
             if (!system->empty()) target += "&system=" + encode_query(*system);
-            if (a) target += "&as_of=" + encode_query(*as_of);
+            if (a) target += "&as_of=" + time_query(*a);
             auto out = run_read("timeline", *o, target, [&](projections::store& s) -> std::optional<json> {
                 auto body = projections::timeline(s, *f, a ? std::min(*t, *a) : *t, *system);
                 body["to"] = projections::iso(*t);

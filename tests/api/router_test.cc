@@ -41,7 +41,9 @@ TEST_CASE("unknown paths answer 404, wrong methods 405, malformed targets 400") 
     r.add(http::verb::get, "/v1/health",
           [](request&& req, const request_context&, responder rs) { rs(json_response(req, http::status::ok, {})); });
     CHECK(dispatch(r, make(http::verb::get, "/v1/nothing")).result() == http::status::not_found);
-    CHECK(dispatch(r, make(http::verb::post, "/v1/health")).result() == http::status::method_not_allowed);
+    const auto wrong = dispatch(r, make(http::verb::post, "/v1/health"));
+    CHECK(wrong.result() == http::status::method_not_allowed);
+    CHECK(wrong[http::field::allow] == "GET, HEAD");  // RFC 9110: a 405 says what the path takes
     CHECK(dispatch(r, make(http::verb::get, "/v1/health?a=%zz")).result() == http::status::bad_request);
     CHECK(dispatch(r, make(http::verb::get, "/v1/health")).result() == http::status::ok);
     auto missing = dispatch(r, make(http::verb::get, "/v1/nothing"));

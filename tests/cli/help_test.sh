@@ -40,5 +40,16 @@ grep -q -- '--ledger' "$WORK/err" || fail "the error does not name --ledger: $(c
 [[ $rc == 2 ]] && grep -q "month" "$WORK/err" || fail "availability with a bad month: exit $rc $(cat "$WORK/err")"
 "$LEDGER_BIN" obligations --state late --data "$WORK" >/dev/null 2>"$WORK/err"; rc=$?
 [[ $rc == 2 ]] && grep -q -- "--state" "$WORK/err" || fail "obligations --state late: exit $rc $(cat "$WORK/err")"
+# One CLI: --url (or LEDGER_URL) without a token says which flag or variable to set; --url and
+# --data together are refused; a bogus --finding is refused as the API refuses it.
+env -u LEDGER_TOKEN "$LEDGER_BIN" findings --url http://127.0.0.1:1 >/dev/null 2>"$WORK/err"; rc=$?
+[[ $rc == 2 ]] && grep -q -- '--token' "$WORK/err" && grep -q LEDGER_TOKEN "$WORK/err" ||
+  fail "--url without a token: exit $rc $(cat "$WORK/err")"
+env -u LEDGER_TOKEN LEDGER_URL=http://127.0.0.1:1 "$LEDGER_BIN" status change/C1 >/dev/null 2>"$WORK/err"; rc=$?
+[[ $rc == 2 ]] && grep -q LEDGER_TOKEN "$WORK/err" || fail "LEDGER_URL without a token: exit $rc $(cat "$WORK/err")"
+"$LEDGER_BIN" findings --url http://127.0.0.1:1 --token x --data "$WORK" >/dev/null 2>"$WORK/err"; rc=$?
+[[ $rc == 2 ]] && grep -q 'not both' "$WORK/err" || fail "--url with --data: exit $rc $(cat "$WORK/err")"
+"$LEDGER_BIN" findings --finding bogus --data "$WORK" >/dev/null 2>"$WORK/err"; rc=$?
+[[ $rc == 2 ]] && grep -q -- '--finding' "$WORK/err" || fail "findings --finding bogus: exit $rc $(cat "$WORK/err")"
 set -e
 echo "ok: help and usage"

@@ -314,6 +314,16 @@ grep -q '^incident_resolution,incident/INC-A1,AGRESSO,2026-11-16T13:00:00.000Z,2
 diff <(tr -d '\r' <"$WORK/cli.csv") <(tr -d '\r' <"$WORK/breaches.csv") >/dev/null || fail "ledger breaches --format csv differs"
 "$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 >"$WORK/cli.txt"
 grep -q "^13 breaches" "$WORK/cli.txt" || fail "ledger breaches table: $(cat "$WORK/cli.txt")"
+# Times as people read them: a date for --as-of (the start of that day in Oslo), --month for the
+# monthly report, Oslo times with their offset and lateness in words in the table.
+"$LEDGER_BIN" breaches --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-21 --month 2026-11 >"$WORK/cli.txt"
+grep -q '^incident_resolution *incident/INC-A1 *AGRESSO *2026-11-16 14:00 +01:00 *2026-11-16 14:30 +01:00 *30 min late *breached$' \
+  "$WORK/cli.txt" || fail "breaches table in Oslo time: $(cat "$WORK/cli.txt")"
+grep -q 'access/ACC-1 .*1 d late' "$WORK/cli.txt" || fail "a day late in words: $(cat "$WORK/cli.txt")"
+! grep -q 'report/UP-09' "$WORK/cli.txt" || fail "--month 2026-11 lists a breach due in October: $(cat "$WORK/cli.txt")"
+"$LEDGER_BIN" breaches --data "$WORK/data" --as-of 2026-11-21 --month 2026-11 --json >"$WORK/body"
+[[ $(field .as_of) == 2026-11-20T23:00:00.000Z && $(field .since) == 2026-10-31T23:00:00.000Z ]] ||
+  fail "a date is the start of that day in Oslo: $(field .as_of) $(field .since)"
 "$LEDGER_BIN" obligations --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --state waived --json |
   jq -e '.obligations | length == 1' >/dev/null || fail "ledger obligations --state waived --json"
 set +e
