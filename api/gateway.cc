@@ -93,6 +93,13 @@ append_outcome gateway::outcome_for(const std::string& id, const indexed& entry,
     return o;
 }
 
+std::optional<append_outcome> gateway::peek(const events::event& ev) const {
+    const auto fp = events::content_fingerprint(ev.posted);
+    std::lock_guard lock(_mu);
+    if (const auto it = _index.find(ev.env.id); it != _index.end()) return outcome_for(ev.env.id, it->second, fp);
+    return std::nullopt;
+}
+
 void gateway_stats::delivered(std::chrono::steady_clock::duration took) {
     const double secs = std::chrono::duration<double>(took).count();
     std::size_t i = 0;

@@ -92,6 +92,10 @@ public:
 
     [[nodiscard]] const gateway_stats& stats() const { return _stats; }
 
+    /// What submit() would answer for `ev` from what the gateway knows now (a dry run): the
+    /// original's duplicate or conflict outcome, or nullopt (it would be appended). Writes nothing.
+    [[nodiscard]] std::optional<append_outcome> peek(const events::event& ev) const;
+
 private:
     struct indexed {
         events::sha256_digest fingerprint;

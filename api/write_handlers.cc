@@ -84,15 +84,51 @@ std::variant<events::event, refusal> check_event_body(std::string_view text, con
 
 namespace {
 
-void post_event(const std::shared_ptr<gateway>& gw, const token_store& tokens, request&& req, responder respond) {
+/// The write endpoints take one parameter, dry_run=true: validate and answer, write nothing.
+/// nullopt after answering 400 for anything else.
+std::optional<bool> dry_run_param(const request& req, const request_context& ctx, const responder& respond) {
+    for (const auto& [name, value] : ctx.query) {
+        if (name != "dry_run") {
+            respond(json_response(req, http::status::bad_request,
+                                  error_body(fmt::format("Unknown parameter '{}': the write endpoints take dry_run.", name),
+                                             name)));
+            return std::nullopt;
+        }
+        if (value != "true" && value != "false") {
+            respond(json_response(req, http::status::bad_request,
+                                  error_body(fmt::format("dry_run must be true or false; got '{}'.", value), "dry_run")));
+            return std::nullopt;
+        }
+    }
+    const auto it = ctx.query.find("dry_run");
+    return it != ctx.query.end() && it->second == "true";
+}
+
+void post_event(const std::shared_ptr<gateway>& gw, const token_store& tokens, request&& req,
+                const request_context& ctx, responder respond) {
     const token* tok = authorize_producer(tokens, req, respond);
     if (tok == nullptr) return;
+    const auto dry = dry_run_param(req, ctx, respond);
+    if (!dry) return;
     auto checked = check_event_body(req.body(), *tok);
     if (auto* r = std::get_if<refusal>(&checked)) {
         respond(json_response(req, r->status, r->body));
         return;
     }
     auto& ev = std::get<events::event>(checked);
+    if (*dry) {
+        // The answer the event would get, from what the gateway knows now; nothing is written.
+        if (const auto known = gw->peek(ev)) {
+            auto body = body_of(ev.env.id, *known);
+            body["dry_run"] = true;
+            respond(json_response(req, status_of(known->status), body));
+            return;
+        }
+        respond(json_response(req, http::status::ok,
+                              json{{"dry_run", true}, {"valid", true}, {"id", ev.env.id}, {"would", "create"},
+                                   {"type", ev.env.type}, {"entity", ev.env.entity}, {"system", ev.env.system}}));
+        return;
+    }
     const auto version = req.version();
     const bool keep_alive = req.keep_alive();
     gw->submit(ev, tok->name, [id = ev.env.id, version, keep_alive, respond](append_outcome o) {
@@ -222,9 +258,9 @@ void add_write_routes(router& routes, std::shared_ptr<gateway> gw, std::shared_p
         return true;
     };
     routes.add(http::verb::post, "/v1/events",
-               [gw, tokens, refused](request&& req, const request_context&, responder respond) {
+               [gw, tokens, refused](request&& req, const request_context& ctx, responder respond) {
                    if (refused(req, respond)) return;
-                   post_event(gw, *tokens, std::move(req), std::move(respond));
+                   post_event(gw, *tokens, std::move(req), ctx, std::move(respond));
                });
     routes.add(http::verb::post, "/v1/events/batch",
                [gw, tokens, refused](request&& req, const request_context&, responder respond) {

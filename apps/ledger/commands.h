@@ -14,5 +14,6 @@ void add_replay_command(CLI::App& app, int& exit_code);
 void add_verify_command(CLI::App& app, int& exit_code);
 void add_key_command(CLI::App& app, int& exit_code);
 void add_emit_command(CLI::App& app, int& exit_code);
+void add_validate_command(CLI::App& app, int& exit_code);
 
 }  // namespace ledger::app

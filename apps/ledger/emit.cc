@@ -302,4 +302,56 @@ void add_emit_command(CLI::App& app, int& exit_code) {
     cmd->callback([o, &exit_code] { exit_code = emit(*o); });
 }
 
+void add_validate_command(CLI::App& app, int& exit_code) {
+    auto file = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand(
+        "validate", "Check NDJSON events as the gateway would, offline: nothing is sent or written.");
+    cmd->footer(
+        "Each line gets the gateway's answer for its content: valid, or 400 (malformed JSON) / 422 (an\n"
+        "invalid event) naming the field. Whether an id was recorded before is the ledger's to say: ask a\n"
+        "running one with POST /v1/events?dry_run=true. Exit code 0 when every line is valid, 1 otherwise.");
+    cmd->add_option("file", *file, "NDJSON file, or - for standard input")->required();
+    cmd->add_flag("--json", *as_json, "One JSON result per line on standard output (line, status, error, field)");
+    cmd->callback([file, as_json, &exit_code] {
+        std::ifstream f;
+        if (*file != "-") {
+            f.open(*file);
+            if (!f) {
+                fmt::print(stderr, "ledger validate: cannot read {}\n", *file);
+                exit_code = exit_usage;
+                return;
+            }
+        }
+        std::istream& in = *file == "-" ? std::cin : f;
+        std::string text;
+        std::size_t number = 0, lines = 0, invalid = 0;
+        while (next_event_line(in, text, number)) {
+            ++lines;
+            auto parsed = events::parse_json(text);
+            const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+            auto ev = parsed ? events::decode_event(std::move(parsed.value()), now) : result<events::event>(parsed.error());
+            const unsigned status = ev ? 200 : parsed ? 422 : 400;
+            if (!ev) ++invalid;
+            if (*as_json) {
+                json out{{"line", number}, {"status", status}, {"valid", static_cast<bool>(ev)}};
+                if (ev) {
+                    out["id"] = ev.value().env.id;
+                } else {
+                    out["error"] = ev.error().message;
+                    if (!ev.error().field.empty()) out["field"] = ev.error().field;
+                }
+                fmt::print("{}\n", out.dump());
+            } else if (!ev) {
+                report_rejection(number, status, api::error_body(ev.error().message, ev.error().field));
+            }
+        }
+        if (!*as_json) {
+            fmt::print(stderr, "{} line{} checked: {} valid, {} invalid\n", lines, lines == 1 ? "" : "s",
+                       lines - invalid, invalid);
+        }
+        exit_code = invalid == 0 ? exit_ok : exit_failure;
+    });
+}
+
 }  // namespace ledger::app

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     ledger::app::add_verify_command(app, exit_code);
     ledger::app::add_key_command(app, exit_code);
     ledger::app::add_emit_command(app, exit_code);
+    ledger::app::add_validate_command(app, exit_code);
 
     try {
         app.parse(argc, argv);

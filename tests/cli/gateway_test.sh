@@ -163,6 +163,25 @@ kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0 -o -1 -c 1 -e -q | jq -e '.pr
 nul_id=$(uuid)
 { event "$nul_id"; printf '\0junk'; } >"$WORK/nul.body"
 start_ledger "${args[@]}"
+# A dry run for supplier tools: the same answers, nothing written.
+post_q() {  # post_q QUERY BODY → prints "status body"
+  local code
+  code=$(curl -s -m 40 -o "$WORK/body" -w '%{http_code}' -X POST "$LEDGER_URL/v1/events$1" -H "Authorization: Bearer $admin" \
+    --data-binary "$2")
+  echo "$code $(cat "$WORK/body")"
+}
+dry=$(uuid)
+expect 200 "$(post_q '?dry_run=true' "$(event "$dry")")" '.dry_run and .valid and .would == "create"'
+expect 200 "$(post_q '?dry_run=true' "$(event "$id")")" '.dry_run and .offset >= 0'
+expect 409 "$(post_q '?dry_run=true' "$(event "$id" AGRESSO 0.0.1)")"
+expect 422 "$(post_q '?dry_run=true' '{"id":"x"}')"
+expect 400 "$(post_q '?dryrun=true' "$(event "$dry")")" '.field == "dryrun"'
+kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0 -o beginning -e -q -f '%k\n' | grep -q "$dry" && fail "a dry run was written"
+# ledger validate: the gateway's checks offline, each bad line named.
+{ event "$(uuid)"; echo; echo '{"id":"x"}'; } >"$WORK/check.ndjson"
+rc=0; "$LEDGER_BIN" validate "$WORK/check.ndjson" >/dev/null 2>"$WORK/err" || rc=$?
+[[ $rc == 1 ]] && grep -q '^line 2: 422' "$WORK/err" && grep -q '1 valid, 1 invalid' "$WORK/err" ||
+  fail "ledger validate: $rc $(cat "$WORK/err")"
 code=$(curl -s -m 40 -o "$WORK/body" -w '%{http_code}' -X POST "$LEDGER_URL/v1/events" -H "Authorization: Bearer $admin" \
   --data-binary "@$WORK/nul.body")
 [[ $code == 400 ]] && grep -q 'NUL byte' "$WORK/body" || fail "a body with a NUL and junk: $code $(cat "$WORK/body")"
