@@ -149,6 +149,16 @@ bool ordered(const request& req, const char* from_name, const std::optional<std:
     return false;
 }
 
+/// A CSV answer (RFC 4180, UTF-8).
+response csv_response(const request& req, std::string body) {
+    response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/csv; charset=utf-8");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
 /// Optional time parameter: true and sets `out` (or leaves it empty); false after answering 400.
 bool time_param(const request& req, const request_context& ctx, const char* name, std::optional<std::int64_t>& out,
                 const responder& respond) {
@@ -291,6 +301,17 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
     c->waiter = std::make_unique<offset_waiter>(c->source.runner);
     auto& store = *c->source.store;
 
+    routes.add(http::verb::get, "/v1/entities",
+               read_route(c, {"kind", "system"}, [&store](request& req, const request_context& ctx,
+                                                          const responder& respond) {
+                   static const std::vector<std::string_view> kinds{
+                       "actor", "change", "route", "agreement", "window", "key", "incident", "maintenance",
+                       "service", "report", "request", "access", "calendar"};
+                   projections::entity_filter f;
+                   if (!name_param(req, ctx, "kind", kinds, f.kind, respond)) return;
+                   if (auto it = ctx.query.find("system"); it != ctx.query.end()) f.system = it->second;
+                   respond(json_response(req, http::status::ok, projections::entities(store, f)));
+               }));
     routes.add(http::verb::get, "/v1/entities/{kind}/{id}",
                read_route(c, {"as_of"}, [&store](request& req, const request_context& ctx, const responder& respond) {
                    std::optional<std::int64_t> as_of;
@@ -332,7 +353,7 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                                          projections::system_trail(store, ctx.path.at("id"), as_of)));
                }));
     routes.add(http::verb::get, "/v1/findings",
-               read_route(c, {"system", "finding", "since", "until", "as_of"},
+               read_route(c, {"system", "finding", "since", "until", "as_of", "format"},
                           [&store](request& req, const request_context& ctx, const responder& respond) {
                    projections::finding_filter f;
                    if (auto it = ctx.query.find("system"); it != ctx.query.end()) f.system = it->second;
@@ -341,7 +362,16 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    if (!time_param(req, ctx, "until", f.until_us, respond)) return;
                    if (!ordered(req, "since", f.since_us, "until", f.until_us, respond)) return;
                    if (!time_param(req, ctx, "as_of", f.as_of_us, respond)) return;
-                   respond(json_response(req, http::status::ok, projections::findings(store, f)));
+                   std::string format = "json";
+                   if (!name_param(req, ctx, "format", {"json", "csv"}, format, respond)) return;
+                   auto body = projections::findings(store, f);
+                   if (format == "csv") {
+                       std::ostringstream csv;
+                       projections::findings_csv(body["findings"], csv);
+                       respond(csv_response(req, std::move(csv).str()));
+                       return;
+                   }
+                   respond(json_response(req, http::status::ok, body));
                }));
     for (const bool all : {false, true}) {
         routes.add(http::verb::get, all ? "/v1/obligations" : "/v1/breaches",
@@ -370,22 +400,15 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                        if (auto it = ctx.query.find("format"); it != ctx.query.end() && !it->second.empty()) {
                            format = it->second;
                        }
-                       if (format != "json" && (all || format != "csv")) {
-                           respond(bad_parameter(req, "format",
-                                                 std::string("format must be json") + (all ? "" : " or csv") + "; got '" +
-                                                     format + "'."));
+                       if (format != "json" && format != "csv") {
+                           respond(bad_parameter(req, "format", "format must be json or csv; got '" + format + "'."));
                            return;
                        }
                        auto text = all ? projections::obligations_text(store, f) : projections::breaches_text(store, f);
                        if (format == "csv") {
                            std::ostringstream csv;
-                           projections::breaches_csv(nlohmann::json::parse(text)["breaches"], csv);
-                           response res{http::status::ok, req.version()};
-                           res.set(http::field::content_type, "text/csv; charset=utf-8");
-                           res.keep_alive(req.keep_alive());
-                           res.body() = std::move(csv).str();
-                           res.prepare_payload();
-                           respond(std::move(res));
+                           projections::breaches_csv(nlohmann::json::parse(text)[all ? "obligations" : "breaches"], csv);
+                           respond(csv_response(req, std::move(csv).str()));
                            return;
                        }
                        response res{http::status::ok, req.version()};

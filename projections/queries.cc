@@ -200,6 +200,44 @@ json timeline(store& s, std::int64_t from_us, std::int64_t to_us, const std::str
     return json{{"from", iso(from_us)}, {"to", iso(to_us)}, {"events", std::move(events)}};
 }
 
+json entities(store& s, const entity_filter& filter) {
+    store::reader r(s);
+    json out = json::array();
+    const std::string prefix = filter.kind.empty() ? std::string() : filter.kind + "/";
+    cursor c(r.get(), s.entities);
+    for (bool ok = prefix.empty() ? c.first() : c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next()) {
+        const auto e = decode<entity_record>(c.value());
+        if (!filter.system.empty() && e.system != filter.system) continue;
+        out.push_back({{"entity", e.entity},
+                       {"system", e.system},
+                       {"state", e.state},
+                       {"seq", e.seq},
+                       {"last_offset", e.last_offset},
+                       {"last_type", e.last_type},
+                       {"last_occurred_at", iso(e.last_occurred_us)}});
+    }
+    return json{{"entities", std::move(out)}};
+}
+
+void findings_csv(const json& findings, std::ostream& out) {
+    auto field = [](const std::string& v) {
+        if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+        std::string q = "\"";
+        for (char ch : v) {
+            if (ch == '"') q += '"';
+            q += ch;
+        }
+        return q + "\"";
+    };
+    out << "finding,entity,system,event_id,offset,occurred_at,severity,detail\r\n";
+    for (const auto& f : findings) {
+        out << field(f.value("finding", "")) << ',' << field(f.value("entity", "")) << ','
+            << field(f.value("system", "")) << ',' << field(f.value("event_id", "")) << ',' << f.value("offset", -1)
+            << ',' << field(f.value("occurred_at", "")) << ',' << field(f.value("severity", "")) << ','
+            << field(f.value("detail", "")) << "\r\n";
+    }
+}
+
 json findings(store& s, const finding_filter& filter) {
     store::reader r(s);
     json out = json::array();

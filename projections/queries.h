@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,14 @@ namespace ledger::projections {
 /// Events whose occurred_at lies in [from, to] (µs), optionally of one system, in ledger order.
 [[nodiscard]] nlohmann::json timeline(store& s, std::int64_t from_us, std::int64_t to_us, const std::string& system);
 
+struct entity_filter {
+    std::string kind;    ///< "change", ...; empty: every kind
+    std::string system;  ///< empty: every system
+};
+/// {"entities":[{"entity","system","state","seq","last_offset","last_type","last_occurred_at"}]}, by
+/// entity (the current state; status as of a time is per entity).
+[[nodiscard]] nlohmann::json entities(store& s, const entity_filter& filter);
+
 struct finding_filter {
     std::string system;
     std::string finding;
@@ -41,6 +50,9 @@ struct finding_filter {
 };
 /// {"findings":[{"finding","entity","system","event_id","offset","detail",...}]}, in ledger order.
 [[nodiscard]] nlohmann::json findings(store& s, const finding_filter& filter);
+
+/// Findings as CSV (RFC 4180): finding, entity, system, event_id, offset, occurred_at, severity, detail.
+void findings_csv(const nlohmann::json& findings, std::ostream& out);
 
 /// One SHA-256 over the whole deterministic content of the read models (everything but the
 /// checkpoints, which carry signing times, and the data directory's own key), as hex.

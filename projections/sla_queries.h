@@ -45,5 +45,7 @@ void append_obligation(std::string& out, const obligation_row& o, const obligati
 /// Breaches as CSV (RFC 4180), for the monthly report: obligation, entity, system, due, met_at,
 /// late_seconds, state.
 void breaches_csv(const nlohmann::json& breaches, std::ostream& out);
+/// The same for a list of obligations (the same columns).
+inline void obligations_csv(const nlohmann::json& obligations, std::ostream& out) { breaches_csv(obligations, out); }
 
 }  // namespace ledger::projections

@@ -284,6 +284,37 @@ void add_read_commands(CLI::App& app, int& exit_code) {
     }
     {
         auto o = std::make_shared<read_options>();
+        auto f = std::make_shared<projections::entity_filter>();
+        auto* cmd = app.add_subcommand("entities", "List entities with their state, by entity: the changes of a system, say.");
+        cmd->add_option("--kind", f->kind, "Only this kind, e.g. change")
+            ->check(CLI::IsMember({"actor", "change", "route", "agreement", "window", "key", "incident", "maintenance",
+                                   "service", "report", "request", "access", "calendar"}));
+        cmd->add_option("--system", f->system, "Only this system");
+        add_read_flags(*cmd, *o);
+        cmd->callback([o, f, &exit_code] {
+            int code = exit_ok;
+            const std::string target =
+                "/v1/entities?kind=" + encode_query(f->kind) + "&system=" + encode_query(f->system);
+            auto out = run_read("entities", *o, target, [&](projections::store& s) -> std::optional<json> {
+                return projections::entities(s, *f);
+            }, code);
+            if (out && o->as_json) {
+                fmt::print("{}\n", out->dump(2));
+            } else if (out) {
+                const auto& list = (*out)["entities"];
+                fmt::print("{:<32} {:<12} {:<18} {:>5}  {}\n", "entity", "system", "state", "seq", "last event");
+                for (const auto& e : list) {
+                    fmt::print("{:<32} {:<12} {:<18} {:>5}  {} at {}\n", e.value("entity", ""), e.value("system", ""),
+                               e.value("state", ""), e.value("seq", 0), e.value("last_type", ""),
+                               local_time(e["last_occurred_at"]));
+                }
+                fmt::print("{}\n", count_of(list.size(), "entity", "entities"));
+            }
+            exit_code = code;
+        });
+    }
+    {
+        auto o = std::make_shared<read_options>();
         auto entity = std::make_shared<std::string>();
         auto actor = std::make_shared<std::string>();
         auto as_of = std::make_shared<std::string>();
@@ -397,11 +428,9 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         cmd->add_option("--as-of", *as_of, "As of this time (world time, RFC 3339, or a date) [default: now]");
         cmd->add_option("--month", *month, "Only those due in this month (YYYY-MM, Europe/Oslo): the monthly report");
         if (all) cmd->add_option("--state", *state, "Only this state: open, met, breached or waived");
-        if (!all) {
-            cmd->add_option("--format", *format, "table, json or csv (the monthly report)")
-                ->check(CLI::IsMember({"table", "json", "csv"}))
-                ->capture_default_str();
-        }
+        cmd->add_option("--format", *format, all ? "table, json or csv" : "table, json or csv (the monthly report)")
+            ->check(CLI::IsMember({"table", "json", "csv"}))
+            ->capture_default_str();
         add_read_flags(*cmd, *o);
         cmd->footer("The policy in force (deadlines, opening hours) is part of the --json answer.");
         cmd->callback([o, f, since, until, as_of, state, month, format, name, all, &exit_code] {
@@ -442,7 +471,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
                     fmt::print("{}\n", out->dump(2));
                 } else if (*format == "csv") {
                     std::ostringstream csv;
-                    projections::breaches_csv((*out)["breaches"], csv);
+                    projections::breaches_csv((*out)[name], csv);
                     fmt::print("{}", csv.str());
                 } else {
                     print_obligations((*out)[name], name);
@@ -458,7 +487,11 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         auto until = std::make_shared<std::string>();
         auto as_of = std::make_shared<std::string>();
         auto month = std::make_shared<std::string>();
+        auto format = std::make_shared<std::string>("table");
         auto* cmd = app.add_subcommand("findings", "List compliance findings, in ledger order.");
+        cmd->add_option("--format", *format, "table, json or csv")
+            ->check(CLI::IsMember({"table", "json", "csv"}))
+            ->capture_default_str();
         cmd->add_option("--system", f->system, "Only this system");
         cmd->add_option("--finding", f->finding, "Only this finding, e.g. production_without_test_signoff");
         cmd->add_option("--since", *since, "Only events that occurred at or after this time");
@@ -466,7 +499,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
         cmd->add_option("--as-of", *as_of, "World time (RFC 3339): only findings of events that had occurred by then");
         cmd->add_option("--month", *month, "Only events that occurred in this month (YYYY-MM, Europe/Oslo)");
         add_read_flags(*cmd, *o);
-        cmd->callback([o, f, since, until, as_of, month, &exit_code] {
+        cmd->callback([o, f, since, until, as_of, month, format, &exit_code] {
             int code = exit_ok;
             f->since_us = parse_time_flag("findings", "--since", *since, code);
             f->until_us = parse_time_flag("findings", "--until", *until, code);
@@ -488,7 +521,15 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             auto out = run_read("findings", *o, target,
                                 [&](projections::store& s) -> std::optional<json> { return projections::findings(s, *f); },
                                 code);
-            if (out) o->as_json ? fmt::print("{}\n", out->dump(2)) : print_findings((*out)["findings"]);
+            if (out && (o->as_json || *format == "json")) {
+                fmt::print("{}\n", out->dump(2));
+            } else if (out && *format == "csv") {
+                std::ostringstream csv;
+                projections::findings_csv((*out)["findings"], csv);
+                fmt::print("{}", csv.str());
+            } else if (out) {
+                print_findings((*out)["findings"]);
+            }
             exit_code = code;
         });
     }

@@ -324,6 +324,20 @@ grep -q 'access/ACC-1 .*1 d late' "$WORK/cli.txt" || fail "a day late in words: 
 "$LEDGER_BIN" breaches --data "$WORK/data" --as-of 2026-11-21 --month 2026-11 --json >"$WORK/body"
 [[ $(field .as_of) == 2026-11-20T23:00:00.000Z && $(field .since) == 2026-10-31T23:00:00.000Z ]] ||
   fail "a date is the start of that day in Oslo: $(field .as_of) $(field .since)"
+# What a controller reaches for: entities by kind and system; CSV of findings and obligations.
+expect 200 "/v1/entities?kind=incident&system=AGRESSO"
+[[ $(field '[.entities[] | "\(.entity) \(.state)"] | join(",")') == \
+   "incident/INC-A1 resolved,incident/INC-B1 resolved,incident/INC-C1 reported,incident/INC-F1 resolved,incident/INC-R1 resolved" ]] ||
+  fail "entities of kind incident: $(cat "$WORK/body")"
+expect_400 kind "/v1/entities?kind=incidents"
+"$LEDGER_BIN" entities --kind key --url "$LEDGER_URL" --token "$READER" >"$WORK/cli.txt"
+grep -q '^key/SEAL-2 .* active' "$WORK/cli.txt" && grep -q '^4 entities$' "$WORK/cli.txt" || fail "ledger entities: $(cat "$WORK/cli.txt")"
+code=$(curl -s -m 30 -o "$WORK/obl.csv" -w '%{http_code}' -H "Authorization: Bearer $READER" "$LEDGER_URL/v1/obligations?as_of=$T&format=csv&state=waived")
+[[ $code == 200 && $(sed -n 2p "$WORK/obl.csv" | cut -d, -f1,2,7 | tr -d '\r') == "incident_resolution,incident/INC-C1,waived" ]] ||
+  fail "obligations as CSV: $code $(cat "$WORK/obl.csv")"
+"$LEDGER_BIN" findings --url "$LEDGER_URL" --token "$READER" --format csv >"$WORK/f.csv"
+[[ $(head -1 "$WORK/f.csv" | tr -d '\r') == finding,entity,system,event_id,offset,occurred_at,severity,detail &&
+   $(($(wc -l <"$WORK/f.csv") - 1)) == "$all_findings" ]] || fail "findings as CSV: $(head -3 "$WORK/f.csv")"
 "$LEDGER_BIN" obligations --url "$LEDGER_URL" --token "$READER" --as-of 2026-11-20T12:00:00+01:00 --state waived --json |
   jq -e '.obligations | length == 1' >/dev/null || fail "ledger obligations --state waived --json"
 set +e
