@@ -50,3 +50,6 @@ free_port_pair() {
   done
   return 1
 }
+
+# Prints a script's usage: the comment block after its shebang, without the "# ".
+usage_of() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }

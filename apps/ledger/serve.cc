@@ -364,8 +364,8 @@ int serve(const serving_options& o, role r, bool tokens_given) {
         spdlog::info("ledger {}: serving http://{}:{}", name.value().str(), endpoint.address().to_string(),
                      endpoint.port());
     } else {
-        spdlog::info("ledger {}: a batch job, no HTTP (--listen serves health and metrics meanwhile)",
-                     name.value().str());
+        spdlog::info("ledger {}: {}no HTTP (--listen serves health and metrics)", name.value().str(),
+                     o.exit_at_end ? "a batch job, " : "");
     }
 
     std::jthread finisher;
@@ -429,12 +429,15 @@ void add_serving_command(CLI::App& app, int& exit_code, const char* name, const 
             ->envname("LEDGER_SIGN_CHECKPOINTS");
     }
     if (r == role::project) {
+        cmd->get_option("--listen")->description(
+            "HTTP address HOST:PORT for health and metrics; without it (or LEDGER_LISTEN) no HTTP is served");
         cmd->add_flag("--exit-at-end", options->exit_at_end,
-                      "Stop once the whole log is applied (a batch job), exit 1 if the projector stalled; "
-                      "serves HTTP only when --listen is given");
+                      "Stop once the whole log is applied (a batch job), exit 1 if the projector stalled");
     }
     cmd->callback([options, &exit_code, cmd, r] {
-        if (options->exit_at_end && cmd->get_option("--listen")->count() == 0) options->serve_http = false;
+        // ledger project serves HTTP (health, metrics) only when asked: its default address is
+        // ledger run's, and a projector beside a running ledger would fail on it.
+        if (r == role::project && cmd->get_option("--listen")->count() == 0) options->serve_http = false;
         exit_code = serve(*options, r, cmd->get_option("--tokens")->count() > 0);
     });
 }

@@ -99,4 +99,11 @@ code=$(curl -s -m 30 -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer
 kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0 -o beginning -e -q -f '%k\n' | grep -q 5c000000-0000-4000-8000-000000000001 &&
   fail "the refused write is in Kafka"
 stop_ledger
+# ledger project serves no HTTP unless given --listen: beside a running ledger it would take 8080.
+"$LEDGER_BIN" project --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/proj" >/dev/null 2>"$WORK/proj.log" &
+proj=$!
+for _ in $(seq 1 100); do grep -q 'no HTTP' "$WORK/proj.log" && break; sleep 0.1; done
+kill -TERM "$proj"; wait "$proj" || true
+grep -q 'no HTTP' "$WORK/proj.log" && ! grep -q 'serving http' "$WORK/proj.log" ||
+  fail "ledger project without --listen: $(cat "$WORK/proj.log")"
 echo "bound: ok"
