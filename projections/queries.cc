@@ -6,6 +6,7 @@
 
 #include "events/event.h"
 #include "events/time.h"
+#include "projections/csv.h"
 #include "projections/model.h"
 #include "projections/rules.h"
 #include "projections/sla_queries.h"
@@ -220,15 +221,7 @@ json entities(store& s, const entity_filter& filter) {
 }
 
 void findings_csv(const json& findings, std::ostream& out) {
-    auto field = [](const std::string& v) {
-        if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-        std::string q = "\"";
-        for (char ch : v) {
-            if (ch == '"') q += '"';
-            q += ch;
-        }
-        return q + "\"";
-    };
+    const auto field = csv_field;
     out << "finding,entity,system,event_id,offset,occurred_at,severity,detail\r\n";
     for (const auto& f : findings) {
         out << field(f.value("finding", "")) << ',' << field(f.value("entity", "")) << ','

@@ -11,6 +11,7 @@
 
 #include "events/time.h"
 #include "projections/availability.h"
+#include "projections/csv.h"
 #include "projections/model.h"
 #include "projections/times.h"
 
@@ -260,15 +261,7 @@ json entity_obligations(store& s, MDB_txn* txn, const std::string& entity, std::
 }
 
 void breaches_csv(const json& breaches, std::ostream& out) {
-    auto field = [](const std::string& v) {
-        if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-        std::string q = "\"";
-        for (char ch : v) {
-            if (ch == '"') q += '"';
-            q += ch;
-        }
-        return q + "\"";
-    };
+    const auto field = csv_field;
     out << "obligation,entity,system,due,met_at,late_seconds,state\r\n";
     for (const auto& b : breaches) {
         out << field(b.value("obligation", "")) << ',' << field(b.value("entity", "")) << ','

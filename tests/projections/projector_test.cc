@@ -17,18 +17,14 @@
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "projections/store.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ledger;
 using namespace ledger::projections;
+using ledger::testing::temp_dir;
 using nlohmann::json;
 
 namespace {
-
-struct temp_dir {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("ledger-projector-" + std::to_string(std::random_device{}()));
-    ~temp_dir() { std::filesystem::remove_all(path); }
-};
 
 json posted(int n, const std::string& title = "t") {
     return {{"id", fmt::format("00000000-0000-4000-8000-{:012}", n)},

@@ -17,18 +17,14 @@
 #include "projections/projector.h"
 #include "projections/sla_queries.h"
 #include "projections/store.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ledger;
 using namespace ledger::projections;
+using ledger::testing::temp_dir;
 using nlohmann::json;
 
 namespace {
-
-struct temp_dir {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("ledger-sla-queries-" + std::to_string(std::random_device{}()));
-    ~temp_dir() { std::filesystem::remove_all(path); }
-};
 
 constexpr std::int64_t us_per_min = 60'000'000;
 

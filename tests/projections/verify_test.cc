@@ -16,19 +16,15 @@
 #include "projections/checkpoints.h"
 #include "projections/projector.h"
 #include "projections/store.h"
+#include "tests/support/temp_dir.h"
 #include "projections/verify.h"
 
 using namespace ledger;
 using namespace ledger::projections;
+using ledger::testing::temp_dir;
 using nlohmann::json;
 
 namespace {
-
-struct temp_dir {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("ledger-verify-" + std::to_string(std::random_device{}()));
-    ~temp_dir() { std::filesystem::remove_all(path); }
-};
 
 std::string record(int n, const std::string& title = "t") {
     json ev{{"id", fmt::format("00000000-0000-4000-8000-{:012}", n)},
