@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -58,38 +59,62 @@ bool writes(role r) { return r == role::run || r == role::gateway; }
 bool projects(role r) { return r != role::gateway; }
 bool reads(role r) { return r == role::run || r == role::query; }
 
-/// What became of the checkpoints this process signs, for health: published, or not.
+/// What became of the checkpoints this process signs, for health: published, or not yet.
 struct checkpoint_publishing {
     bool signs = false;
     mutable std::mutex mu;
     std::int64_t last_published = -1;  // guarded by mu
-    std::int64_t last_failed = -2;     // guarded by mu; -1: before any checkpoint
-    std::string error;                 // guarded by mu
+    std::set<std::int64_t> unpublished;  // guarded by mu: failed and not acknowledged since (-1: no producer)
+    std::string error;                   // guarded by mu
     std::uint64_t published_total = 0, failed_total = 0;  // guarded by mu
 
     void published(std::int64_t offset) {
         std::lock_guard lock(mu);
         last_published = std::max(last_published, offset);
+        unpublished.erase(offset);
         ++published_total;
     }
     void failed(std::int64_t offset, std::string why) {
         std::lock_guard lock(mu);
-        last_failed = std::max(last_failed, offset);
+        unpublished.insert(offset);
         error = std::move(why);
         ++failed_total;
     }
     nlohmann::json json() const {
         std::lock_guard lock(mu);
         if (!signs) return {{"state", "signed_elsewhere"}};
-        const bool failing = last_failed >= last_published && failed_total > 0;
+        const bool failing = !unpublished.empty();
         nlohmann::json j{{"state", failing ? "failing" : last_published < 0 ? "none_yet" : "ok"},
                          {"last_published_offset", last_published},
                          {"published", published_total},
-                         {"failed", failed_total}};
-        if (failing) j["error"] = error;
+                         {"failed_attempts", failed_total}};
+        if (failing) {
+            j["error"] = error;
+            j["unpublished"] = unpublished.size();
+        }
         return j;
     }
 };
+
+/// Appends a signed checkpoint to the checkpoint topic, again after each failure (one attempt per
+/// producer timeout while Kafka is down) until it is acknowledged or the producer is gone: a
+/// checkpoint signed while the broker was away still reaches the topic.
+void publish_checkpoint(const std::weak_ptr<producers::producer>& to, const std::string& topic, std::int64_t offset,
+                        std::string record, const std::shared_ptr<checkpoint_publishing>& publishing) {
+    const auto producer = to.lock();
+    if (!producer) return;  // stopping
+    producer->append(topic, std::to_string(offset), record,
+                     [to, topic, offset, record, publishing](result<ledger_coordinates> done) {
+                         if (done) {
+                             publishing->published(offset);
+                             return;
+                         }
+                         spdlog::warn("checkpoint at offset {} not published yet ({}); trying again", offset,
+                                      done.error().message);
+                         publishing->failed(offset, done.error().message);
+                         publish_checkpoint(to, topic, offset, record, publishing);
+                     });
+}
 
 }  // namespace
 
@@ -239,16 +264,8 @@ int serve(const serving_options& o, role r, bool tokens_given) {
                 publishing->failed(cp.offset, "no producer for " + cp_topic);
                 return;
             }
-            checkpoint_producer->append(cp_topic, std::to_string(cp.offset), projections::checkpoint_record(topic_name, cp),
-                                        [offset = cp.offset, publishing](result<ledger_coordinates> done) {
-                                            if (!done) {
-                                                spdlog::warn("checkpoint at offset {} not published: {}", offset,
-                                                             done.error().message);
-                                                publishing->failed(offset, done.error().message);
-                                            } else {
-                                                publishing->published(offset);
-                                            }
-                                        });
+            publish_checkpoint(checkpoint_producer, cp_topic, cp.offset, projections::checkpoint_record(topic_name, cp),
+                               publishing);
         };
         ropts.stop_at_end = o.exit_at_end;
         ropts.projector.sign = sign;
