@@ -80,7 +80,7 @@ private:
     bool _quiet;
     bool _tty;
     std::chrono::steady_clock::time_point _start = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point _last{};
+    std::chrono::steady_clock::time_point _last = _start;  // the first progress line after an interval, not at once
 };
 
 void count(tally& t, unsigned status) {

@@ -219,10 +219,12 @@ std::optional<std::int64_t> parse_time_flag(const char* cmd, const char* flag, c
 /// A parsed time flag for a query string: the instant in UTC, as the API reads it.
 std::string time_query(std::int64_t us) { return encode_query(projections::iso(us)); }
 
-/// --month YYYY-MM: its first and last instant in Oslo into `since` and `until` (exit 2 on a bad
-/// month, or with --since/--until too).
+/// --month YYYY-MM: the month in Oslo into `since` and `until` (exit 2 on a bad month, or with
+/// --since/--until too). For due times (`due`) the month is (00:00 on the 1st, 24:00 on its last
+/// day]: a deadline "by the end of" a day is 00:00 of the next, and a month's availability is due
+/// at its end. Otherwise [00:00 on the 1st, 24:00 on its last day).
 bool month_window(const char* cmd, const std::string& month, std::optional<std::int64_t>& since,
-                  std::optional<std::int64_t>& until, int& code) {
+                  std::optional<std::int64_t>& until, int& code, bool due = false) {
     if (month.empty()) return true;
     const auto m = events::parse_month(month);
     if (!m || since || until) {
@@ -232,8 +234,10 @@ bool month_window(const char* cmd, const std::string& month, std::optional<std::
         code = exit_usage;
         return false;
     }
-    since = projections::micros(oslo().at_local(projections::civil_day{*m / std::chrono::day{1}}));
-    until = projections::micros(oslo().at_local(projections::civil_day{(*m + std::chrono::months{1}) / std::chrono::day{1}})) - 1;
+    const auto start = projections::micros(oslo().at_local(projections::civil_day{*m / std::chrono::day{1}}));
+    const auto end = projections::micros(oslo().at_local(projections::civil_day{(*m + std::chrono::months{1}) / std::chrono::day{1}}));
+    since = due ? start + 1 : start;
+    until = due ? end : end - 1;
     return true;
 }
 
@@ -438,7 +442,7 @@ void add_read_commands(CLI::App& app, int& exit_code) {
             f->since_us = parse_time_flag(name, "--since", *since, code);
             f->until_us = parse_time_flag(name, "--until", *until, code);
             f->as_of_us = parse_time_flag(name, "--as-of", *as_of, code);
-            month_window(name, *month, f->since_us, f->until_us, code);
+            month_window(name, *month, f->since_us, f->until_us, code, /*due=*/true);
             check_name(name, "--obligation", f->obligation, projections::obligation_names(), code);
             if (f->since_us && f->until_us && *f->since_us > *f->until_us) {
                 fmt::print(stderr, "ledger {}: --since is after --until: the window is empty\n", name);

@@ -150,6 +150,7 @@ set -e
 jq -e '.lines == 4 and .accepted == 2 and .duplicate == 1 and .rejected == 1' "$WORK/emit.json" >/dev/null ||
   fail "emit summary: $(cat "$WORK/emit.json")"
 grep -q '^line 5: 422' "$WORK/emit.err" || fail "emit does not name the rejected line: $(cat "$WORK/emit.err")"
+[[ $(grep -c '^emit: ' "$WORK/emit.err") == 1 ]] || fail "the emit summary is not printed once: $(cat "$WORK/emit.err")"
 kill -TERM "$LEDGER_PID"; wait "$LEDGER_PID"
 
 # ledger emit straight to Kafka, as producer "loader"; the same idempotency.

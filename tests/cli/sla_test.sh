@@ -298,7 +298,7 @@ rc=0; "$LEDGER_BIN" availability svc-late 2026-09 --data "$WORK/march" >/dev/nul
   fail "a month before the registration: $rc $(cat "$WORK/err")"
 "$LEDGER_BIN" availability svc-late 2026-10 --data "$WORK/march" --json >"$WORK/body" || fail "the month it was registered"
 # The monthly report has one list: March's availability breaches are in ledger breaches.
-"$LEDGER_BIN" breaches --data "$WORK/march" --as-of 2026-04-01T00:00:00+02:00 --obligation availability --json >"$WORK/body"
+"$LEDGER_BIN" breaches --data "$WORK/march" --as-of 2026-04-01T00:00:00+02:00 --month 2026-03 --obligation availability --json >"$WORK/body"
 [[ $(field '[.breaches[] | "\(.entity) \(.period) \(.due)"] | join(";")') == \
    "service/dev 2026-03 2026-03-31T22:00:00.000Z;service/prod 2026-03 2026-03-31T22:00:00.000Z" ]] ||
   fail "availability breaches: $(cat "$WORK/body")"
