@@ -7,6 +7,8 @@
 KAFKA_OPS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$KAFKA_OPS_DIR/../.." && pwd)
 KAFKA_LIBS=${KAFKA_LIBS:-$REPO_ROOT/var/kafka/libs}
+# The broker version: the one property kafka.version in pom.xml.
+KAFKA_VERSION=$(sed -n 's#.*<kafka.version>\(.*\)</kafka.version>.*#\1#p' "$KAFKA_OPS_DIR/pom.xml")
 # Kafka's own JVM flags; the heap is modest by default (2-core, test-sized machines).
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true}
@@ -15,14 +17,19 @@ KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-120}
 kafka_log() { printf '[kafka] %s\n' "$*" >&2; }
 kafka_die() { printf '[kafka] error: %s\n' "$*" >&2; exit 1; }
 
-# Resolves the broker and tool jars from Maven Central when they are missing.
+# Resolves the broker and tool jars from Maven Central when they are missing or of another
+# version (jars of two versions on one classpath would mix).
 kafka_ensure_jars() {
-  if compgen -G "$KAFKA_LIBS/kafka_2.13-*.jar" >/dev/null && compgen -G "$KAFKA_LIBS/kafka-tools-*.jar" >/dev/null; then
+  if [[ -f $KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar && -f $KAFKA_LIBS/kafka-tools-$KAFKA_VERSION.jar ]]; then
     return 0
+  fi
+  if compgen -G "$KAFKA_LIBS/*.jar" >/dev/null; then
+    kafka_log "replacing the Kafka jars in $KAFKA_LIBS with version $KAFKA_VERSION"
+    rm -f "$KAFKA_LIBS"/*.jar
   fi
   command -v mvn >/dev/null || kafka_die "Maven (mvn) is needed to resolve the Kafka jars; run ./ops/install"
   command -v java >/dev/null || kafka_die "Java 17 is needed to run the Kafka broker; run ./ops/install"
-  kafka_log "resolving Kafka jars from Maven Central into $KAFKA_LIBS"
+  kafka_log "resolving Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
   mkdir -p "$KAFKA_LIBS"
   mvn -q -B -Dstyle.color=never -f "$KAFKA_OPS_DIR/pom.xml" -Dkafka.libs="$KAFKA_LIBS" package \
     || kafka_die "mvn could not resolve the Kafka jars (see the output above)"
@@ -33,7 +40,7 @@ kafka_java() {
   local cls=$1; shift
   # shellcheck disable=SC2086
   java ${KAFKA_TOOL_HEAP_OPTS:--Xmx256m} $KAFKA_JVM_OPTS \
-    -Dlog4j.configuration="file:$KAFKA_OPS_DIR/tools-log4j.properties" \
+    -Dlog4j2.configurationFile="$KAFKA_OPS_DIR/tools-log4j2.xml" \
     -cp "$KAFKA_LIBS/*" "$cls" "$@"
 }
 
@@ -111,7 +118,7 @@ kafka_launch() {
   # shellcheck disable=SC2086
   # Own session: a Ctrl-C in the terminal reaches the ledger, and ops/ stops the broker itself.
   setsid nohup java $KAFKA_HEAP_OPTS $KAFKA_JVM_OPTS \
-    -Dlog4j.configuration="file:$KAFKA_OPS_DIR/log4j.properties" \
+    -Dlog4j2.configurationFile="$KAFKA_OPS_DIR/log4j2.xml" \
     -Dkafka.logs.dir="$dir" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
     >"$dir/server.log" 2>&1 </dev/null &

@@ -48,7 +48,7 @@ for s in held:
 print("closed", closed, "after", round(time.time() - start), flush=True)
 PY
 idle=$!
-for _ in $(seq 1 50); do grep -q '^refused' "$WORK/idle.out" && break; sleep 0.1; done
+for _ in $(seq 1 200); do grep -q '^refused' "$WORK/idle.out" && break; sleep 0.1; done
 grep -q '^refused 20 held 20$' "$WORK/idle.out" || fail "per-client limit: $(cat "$WORK/idle.out")"
 # Everyone else is answered while that client holds its 20.
 started=$(date +%s%N)

@@ -105,7 +105,7 @@ stop_ledger
 "$LEDGER_SOURCE_DIR/bench/gen-events" 100 "$(openssl rand -hex 4)" |
   "$LEDGER_BIN" emit - --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" -q 2>/dev/null
 printf '{"partitions":[{"topic":"%s","partition":0,"offset":2550}],"version":1}' "$topic" >"$WORK/delete.json"
-java -Xmx256m -Dlog4j.configuration="file:$LEDGER_SOURCE_DIR/ops/kafka/tools-log4j.properties" \
+java -Xmx256m -Dlog4j2.configurationFile="$LEDGER_SOURCE_DIR/ops/kafka/tools-log4j2.xml" \
   -cp "$LEDGER_SOURCE_DIR/var/kafka/libs/*" org.apache.kafka.tools.DeleteRecordsCommand \
   --bootstrap-server "$LEDGER_TEST_BROKERS" --offset-json-file "$WORK/delete.json" >"$WORK/delete.out" 2>&1 ||
   fail "DeleteRecordsCommand: $(cat "$WORK/delete.out")"

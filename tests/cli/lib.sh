@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 # Kafka's own topic tool, independent of the ledger's code.
 kafka_topics() {
-  java -Xmx256m -Dlog4j.configuration="file:$LEDGER_SOURCE_DIR/ops/kafka/tools-log4j.properties" \
+  java -Xmx256m -Dlog4j2.configurationFile="$LEDGER_SOURCE_DIR/ops/kafka/tools-log4j2.xml" \
     -cp "$LEDGER_SOURCE_DIR/var/kafka/libs/*" org.apache.kafka.tools.TopicCommand \
     --bootstrap-server "$LEDGER_TEST_BROKERS" "$@"
 }
