@@ -478,7 +478,7 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    }
                    respond(json_response(req, http::status::ok, *ev));
                }));
-    // Verify and export read the whole log: off the I/O threads, after min_offset like every read.
+    // Verify reads the whole log from Kafka: off the I/O threads, after min_offset like every read.
     routes.add(http::verb::get, "/v1/verify",
                read_route(c, {}, [c](request& req, const request_context&, const responder& respond) {
                    const token* tok = authenticate_request(*c->tokens, req, respond);
@@ -509,17 +509,15 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                        respond(bad_parameter(req, "format", "format must be json or csv; got '" + it->second + "'."));
                        return;
                    }
-                   std::thread([c, req = std::move(req), respond, f = format.value()]() mutable {
-                       std::ostringstream body;
-                       projections::export_log(*c->source.store, body, f);
-                       response res{http::status::ok, req.version()};
-                       res.set(http::field::content_type,
-                               f == projections::export_format::csv ? "text/csv; charset=utf-8" : "application/json");
-                       res.keep_alive(req.keep_alive());
-                       res.body() = std::move(body).str();
-                       res.prepare_payload();
-                       respond(std::move(res));
-                   }).detach();
+                   // Streamed from the read models a piece at a time on the connection's thread: an
+                   // export of any size takes no thread and no memory of its own.
+                   auto stream = std::make_shared<projections::export_stream>(*c->source.store, format.value());
+                   streamed_header header{http::status::ok, req.version()};
+                   header.set(http::field::content_type, format.value() == projections::export_format::csv
+                                                             ? "text/csv; charset=utf-8"
+                                                             : "application/json");
+                   header.keep_alive(req.keep_alive());
+                   respond.stream(std::move(header), [stream](std::string& out) { return stream->next(out); });
                }));
     routes.add(http::verb::get, "/metrics", [c](request&& req, const request_context&, responder respond) {
         response res{http::status::ok, req.version()};

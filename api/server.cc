@@ -15,6 +15,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -155,10 +156,18 @@ private:
         _stream.expires_never();
         ++_stats->requests_in_flight;
         auto self = shared_from_this();
-        responder respond = [self](response res) {
-            asio::post(self->_stream.get_executor(),
-                       [self, res = std::move(res)]() mutable { self->write(std::move(res), true); });
-        };
+        _head_request = _parser->get().method() == http::verb::head;
+        responder respond(
+            [self](response res) {
+                asio::post(self->_stream.get_executor(),
+                           [self, res = std::move(res)]() mutable { self->write(std::move(res), true); });
+            },
+            [self](streamed_header header, body_source source) {
+                asio::post(self->_stream.get_executor(),
+                           [self, header = std::move(header), source = std::move(source)]() mutable {
+                               self->write_streamed(std::move(header), std::move(source));
+                           });
+            });
         try {
             _routes->dispatch(_parser->release(), std::move(respond));
         } catch (const std::exception& e) {
@@ -219,6 +228,92 @@ private:
                           });
     }
 
+    // A streamed answer: the header, then each piece of `source` as a chunk once the previous one
+    // is written (so a slow client slows the source, and nothing piles up in memory), then the
+    // last chunk. Every step runs on this connection's strand; no thread of its own.
+    struct streamed {
+        streamed_header header;
+        body_source source;
+        std::optional<http::response_serializer<http::empty_body>> serializer;
+        std::string piece;
+    };
+
+    void write_streamed(streamed_header header, body_source source) {
+        auto st = std::make_shared<streamed>();
+        st->header = std::move(header);
+        st->source = std::move(source);
+        if (const auto code = st->header.result_int(); code < _stats->responses_by_status.size()) {
+            ++_stats->responses_by_status[code];
+        }
+        st->header.chunked(true);
+        st->serializer.emplace(st->header);
+        _stream.expires_after(_options.request_deadline);
+        http::async_write_header(_stream, *st->serializer, [self = shared_from_this(), st](beast::error_code ec, std::size_t) {
+            if (ec) {
+                self->finish_streamed(st, ec);
+                return;
+            }
+            if (self->_head_request) {
+                self->finish_streamed(st, {});
+                return;
+            }
+            self->next_piece(st);
+        });
+    }
+
+    void next_piece(const std::shared_ptr<streamed>& st) {
+        st->piece.clear();
+        bool more = false;
+        try {
+            // Pieces may come out empty (a stage with nothing to say): ask again, up to a bound.
+            for (int i = 0; i < 64 && (more = st->source(st->piece)) && st->piece.empty(); ++i) {
+            }
+        } catch (const std::exception& e) {
+            spdlog::error("http: a streamed answer failed after its header was sent: {}", e.what());
+            finish_streamed(st, asio::error::broken_pipe);
+            return;
+        }
+        _stream.expires_after(_options.request_deadline);
+        if (!st->piece.empty()) {
+            asio::async_write(_stream, http::make_chunk(asio::buffer(st->piece)),
+                              [self = shared_from_this(), st, more](beast::error_code ec, std::size_t) {
+                                  if (ec) {
+                                      self->finish_streamed(st, ec);
+                                  } else if (more) {
+                                      self->next_piece(st);
+                                  } else {
+                                      self->last_chunk(st);
+                                  }
+                              });
+            return;
+        }
+        if (more) {
+            asio::post(_stream.get_executor(), [self = shared_from_this(), st] { self->next_piece(st); });
+            return;
+        }
+        last_chunk(st);
+    }
+
+    void last_chunk(const std::shared_ptr<streamed>& st) {
+        asio::async_write(_stream, http::make_chunk_last(),
+                          [self = shared_from_this(), st](beast::error_code ec, std::size_t) {
+                              self->finish_streamed(st, ec);
+                          });
+    }
+
+    void finish_streamed(const std::shared_ptr<streamed>& st, beast::error_code ec) {
+        --_stats->requests_in_flight;
+        _stats->record_duration(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - _started)
+                .count()));
+        if (ec || !st->header.keep_alive()) {
+            close();
+            return;
+        }
+        ++_served;
+        wait_for_request();
+    }
+
     void close() {
         beast::error_code ignored;
         _stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -234,6 +329,7 @@ private:
     std::shared_ptr<server::client_counts> _clients;
     std::string _client;  // the peer's address
     std::uint64_t _served = 0;  // requests answered on this connection
+    bool _head_request = false;  // the request in hand is a HEAD: an answer's header only
     std::chrono::steady_clock::time_point _started;  // the request's first byte read
 };
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -319,4 +320,132 @@ TEST_CASE("the I/O threads are named ledger-http and ask for a 100 us time slice
         // The thread that started them keeps the kernel's own.
         CHECK(slice_of(std::to_string(gettid())) != 100'000);
     }
+}
+
+namespace {
+
+// A server with /stream: `pieces` pieces "piece N\n", produced one at a time, each counted when
+// the source is asked for it; /broken throws after three pieces.
+struct streaming_server {
+    std::shared_ptr<std::atomic<int>> asked = std::make_shared<std::atomic<int>>(0);
+    std::unique_ptr<server> srv;
+    tcp::endpoint endpoint;
+
+    explicit streaming_server(int pieces) {
+        auto routes = std::make_shared<router>();
+        routes->add(http::verb::get, "/stream", [pieces, asked = asked](request&& req, const request_context&,
+                                                                         responder rs) {
+            streamed_header h{http::status::ok, req.version()};
+            h.set(http::field::content_type, "text/plain");
+            h.keep_alive(req.keep_alive());
+            auto n = std::make_shared<int>(0);
+            rs.stream(std::move(h), [n, pieces, asked](std::string& out) {
+                if (*n == pieces) return false;
+                ++*asked;
+                out += "piece " + std::to_string((*n)++) + "\n";
+                return true;
+            });
+        });
+        routes->add(http::verb::get, "/broken", [](request&& req, const request_context&, responder rs) {
+            streamed_header h{http::status::ok, req.version()};
+            auto n = std::make_shared<int>(0);
+            rs.stream(std::move(h), [n](std::string& out) {
+                if (++*n > 3) throw std::runtime_error("the read models failed");
+                out += "ok\n";
+                return true;
+            });
+        });
+        server_options opts;
+        opts.listen = "127.0.0.1:0";
+        srv = std::make_unique<server>(opts, routes);
+        REQUIRE(srv->start());
+        endpoint = srv->local_endpoint();
+    }
+    ~streaming_server() { srv->stop(); }
+};
+
+std::string expected_pieces(int pieces) {
+    std::string s;
+    for (int i = 0; i < pieces; ++i) s += "piece " + std::to_string(i) + "\n";
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("a streamed answer arrives chunked and whole, and the connection serves on") {
+    streaming_server s(5000);
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    for (int round = 0; round < 2; ++round) {
+        auto res = send_and_read(sock, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(res.result() == http::status::ok);
+        CHECK(res.chunked());
+        CHECK(res.count(http::field::content_length) == 0);
+        CHECK(res[http::field::content_type] == "text/plain");
+        CHECK(res.body() == expected_pieces(5000));
+        CHECK(res.keep_alive());
+    }
+}
+
+TEST_CASE("a streamed answer is produced as the client reads it, not ahead of it") {
+    streaming_server s(200000);  // about 2.5 MB
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    sock.set_option(asio::socket_base::receive_buffer_size(4096));
+    asio::write(sock, asio::buffer(std::string("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")));
+    // The client reads nothing for a while: the source stops once the socket buffers are full.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const int asked_while_idle = s.asked->load();
+    INFO("pieces produced while the client read nothing: " << asked_while_idle);
+    CHECK(asked_while_idle < 200000);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(sock, buf, res);
+    CHECK(res.body() == expected_pieces(200000));
+    CHECK(s.asked->load() == 200000);
+}
+
+TEST_CASE("HEAD on a streamed answer gets its header only") {
+    streaming_server s(10);
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    asio::write(sock, asio::buffer(std::string("HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n")));
+    beast::flat_buffer buf;
+    http::response_parser<http::empty_body> p;
+    p.skip(true);  // a HEAD answer has no body whatever its framing says
+    http::read(sock, buf, p);
+    CHECK(p.get().result() == http::status::ok);
+    CHECK(s.asked->load() == 0);
+    // The connection still serves.
+    auto res = send_and_read(sock, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(res.body() == expected_pieces(10));
+}
+
+TEST_CASE("a streamed answer that fails midway is cut off, never complete-looking") {
+    streaming_server s(1);
+    asio::io_context io;
+    auto sock = connect(io, s.endpoint);
+    asio::write(sock, asio::buffer(std::string("GET /broken HTTP/1.1\r\nHost: x\r\n\r\n")));
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    beast::error_code ec;
+    http::read(sock, buf, res, ec);
+    CHECK(ec == http::error::partial_message);
+}
+
+TEST_CASE("a responder without a connection collects a streamed answer into one response") {
+    response got;
+    responder rs([&](response res) { got = std::move(res); });
+    streamed_header h{http::status::ok, 11};
+    h.set(http::field::content_type, "text/csv");
+    int n = 0;
+    rs.stream(std::move(h), [&](std::string& out) {
+        if (n == 3) return false;
+        out += std::to_string(n++) + ",";
+        return true;
+    });
+    CHECK(got.result() == http::status::ok);
+    CHECK(got[http::field::content_type] == "text/csv");
+    CHECK(got.body() == "0,1,2,");
+    CHECK(got[http::field::content_length] == "6");
 }

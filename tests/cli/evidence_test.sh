@@ -97,6 +97,11 @@ row=$(sed -n 2p "$WORK/export.csv")
 [[ $row == 0,event,$(jq -r '.records[0].content_hash' "$WORK/export.json"),* ]] || fail "csv row 0: $row"
 "$LEDGER_BIN" export --url "$LEDGER_URL" --token "$READER" --format csv >"$WORK/export-http.csv"
 cmp -s "$WORK/export.csv" "$WORK/export-http.csv" || fail "the export through --url differs from the one from --data"
+# Over HTTP the export streams (chunked, no Content-Length): the same bytes as from the directory.
+curl -sf -D "$WORK/export.headers" -o "$WORK/export-http.json" -H "Authorization: Bearer $READER" "$LEDGER_URL/v1/export"
+grep -qi '^transfer-encoding: chunked' "$WORK/export.headers" || fail "GET /v1/export is not streamed: $(cat "$WORK/export.headers")"
+grep -qi '^content-length' "$WORK/export.headers" && fail "GET /v1/export was built whole (Content-Length)"
+cmp -s "$WORK/export.json" "$WORK/export-http.json" || fail "GET /v1/export differs from ledger export --data"
 "$LEDGER_BIN" export --data "$WORK/data" --format xml >/dev/null 2>"$WORK/err" && fail "export --format xml was accepted"
 grep -q -- '--format' "$WORK/err" || fail "the error does not name --format: $(cat "$WORK/err")"
 
