@@ -491,7 +491,10 @@ void add_read_routes(router& routes, read_source source, std::shared_ptr<const t
                    std::thread([c, req = std::move(req), respond]() mutable {
                        consumers::reader_options ro;
                        ro.brokers = c->options.brokers;
-                       auto report = consumers::verify_from_kafka(*c->source.store, ro);
+                       consumers::verify_options vo;
+                       vo.producers = c->tokens->names();
+                       vo.producers_source = "the tokens this node accepts";
+                       auto report = consumers::verify_from_kafka(*c->source.store, ro, {}, vo);
                        if (!report) {
                            respond(error_response(req, http::status::service_unavailable,
                                                   "Cannot read the ledger from Kafka to verify it: " +

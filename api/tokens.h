@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,12 @@ public:
     [[nodiscard]] const token* authenticate_header(std::string_view authorization) const;
 
     [[nodiscard]] std::size_t size() const noexcept { return _tokens.size(); }
+    /// The tokens' names: what the gateway records as `producer`.
+    [[nodiscard]] std::set<std::string> names() const {
+        std::set<std::string> out;
+        for (const auto& t : _tokens) out.insert(t.name);
+        return out;
+    }
 
 private:
     std::vector<token> _tokens;

@@ -72,6 +72,7 @@ result<projections::verify_report> verify_from_kafka(projections::store& live, c
         } else if (live.signs() && !live.public_key().empty()) {
             v.pin_key(live.public_key(), "the data directory's own key (it signs this ledger's checkpoints)");
         }
+        if (verify.producers) v.check_producers(*verify.producers, verify.producers_source);
         auto reader = LEDGER_TRY_VALUE(partition_reader::open(options, live.topic(), ledger_offset{0}));
         std::int64_t target = v.refresh_head();
         const auto hw = reader->high_watermark(std::chrono::seconds(10));

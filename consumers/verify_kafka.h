@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct verify_options {
     /// when it is the ledger's signer, else the first published checkpoint's (trusted on first use).
     std::optional<std::string> key;
     std::string key_source = "--key";
+    /// The token names records' `producer` must name (from a tokens file), and that file; not
+    /// checked without them.
+    std::optional<std::set<std::string>> producers;
+    std::string producers_source;
 };
 
 /// Verifies `live` against the records Kafka holds and the checkpoints published for them.

@@ -95,6 +95,8 @@ nlohmann::json verify_report::to_json() const {
             {"key", key},
             {"key_source", key_source},
             {"warnings", warnings},
+            {"producers_checked_against", producers_checked_against.empty() ? nlohmann::json()
+                                                                            : nlohmann::json(producers_checked_against)},
             {"problems", std::move(problems_json)}};
 }
 
@@ -228,7 +230,26 @@ void verifier::flush_rebuild() {
     _pending.clear();
 }
 
+void verifier::check_producers(std::set<std::string> names, std::string source) {
+    _producers = std::move(names);
+    _producers_source = std::move(source);
+}
+
 void verifier::feed(std::int64_t offset, std::string_view bytes, std::int64_t timestamp_ms) {
+    if (_producers) {
+        // Records that do not decode are problems of the rebuild's findings; only a named producer counts.
+        const auto doc = nlohmann::json::parse(bytes, nullptr, false);
+        if (doc.is_object()) {
+            const auto it = doc.find("producer");
+            const std::string producer = it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+            if (!producer.empty() && !_producers->contains(producer)) {
+                auto& seen = _unknown_producers[producer];
+                if (seen.first < 0) seen.first = offset;
+                seen.last = offset;
+                ++seen.records;
+            }
+        }
+    }
     if (offset > _next) {
         problem(_next, fmt::format("offsets {} to {} are missing from Kafka: records were dropped", _next, offset - 1));
         // The chain cannot continue across a hole; the rest is compared as it comes.
@@ -300,6 +321,12 @@ verify_report verifier::finish(std::optional<std::int64_t> log_end) {
             }
         }
     }
+    for (const auto& [producer, seen] : _unknown_producers) {
+        problem(seen.first,
+                fmt::format("producer '{}' names no token of {}: {} record{} (offsets {} to {}) were not written through "
+                            "the gateway for a token: written around it, or by a token since removed",
+                            producer, _producers_source, seen.records, seen.records == 1 ? "" : "s", seen.first, seen.last));
+    }
     if (_checked == 0 && _next > 0) {
         _warnings.push_back(_published.empty() && _checkpoints.empty()
                                 ? "no checkpoint was checked: none is signed yet (one comes every 1,000 events or 10 s)"
@@ -369,6 +396,7 @@ verify_report verifier::finish(std::optional<std::int64_t> log_end) {
     out.key = _key.empty() ? std::string() : events::base64_encode(_key);
     out.key_source = _key_source;
     out.warnings = _warnings;
+    if (_producers) out.producers_checked_against = _producers_source;
     out.problems = _problems;
     return out;
 }

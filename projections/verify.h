@@ -35,6 +35,8 @@ struct verify_report {
     std::string key;                         ///< base64: the key checkpoints were checked against
     std::string key_source;                  ///< where that key came from
     std::vector<std::string> warnings;       ///< what weakens a clean answer (nothing signed, a key trusted on first use)
+    /// Where the token names each record's `producer` was checked against ("" not checked).
+    std::string producers_checked_against;
     std::vector<verify_problem> problems;
 
     [[nodiscard]] nlohmann::json to_json() const;
@@ -61,6 +63,11 @@ public:
     /// the report says so.
     void pin_key(std::string public_key, std::string source);
 
+    /// The names of the tokens the gateway accepts, and where they came from (a tokens file): a
+    /// record whose `producer` names none of them was not written by the gateway for a token (it was
+    /// written around it, or by a token since removed). One problem per such producer, naming its
+    /// first offset and how many records it wrote. Call before feed().
+    void check_producers(std::set<std::string> names, std::string source);
     /// The next record as Kafka holds it, in offset order, with the broker's timestamp (0:
     /// unknown), which the rebuild needs as the projector had it.
     void feed(std::int64_t offset, std::string_view bytes, std::int64_t timestamp_ms = 0);
@@ -95,6 +102,13 @@ private:
     std::size_t _checked = 0;
     std::vector<verify_problem> _problems;
     bool _rebuild_failed = false;
+    struct producer_seen {
+        std::int64_t first = -1, last = -1;
+        std::size_t records = 0;
+    };
+    std::optional<std::set<std::string>> _producers;  ///< the token names, when checked
+    std::string _producers_source;
+    std::map<std::string, producer_seen> _unknown_producers;
 };
 
 }  // namespace ledger::projections

@@ -703,12 +703,33 @@ void add_verify_command(CLI::App& app, int& exit_code) {
                     "The ledger's public key (a file; what `ledger key` prints on the signing node): every checkpoint "
                     "must be signed by it [default: the data directory's own key if it signs, else the first one "
                     "published, trusted on first use]");
+    auto tokens_file = std::make_shared<std::string>();
+    cmd->add_option("--tokens", *tokens_file,
+                    "The gateway's tokens file: each record's producer must name one of its tokens (a record that "
+                    "names none was written around the gateway) [default: not checked; a running ledger (--url) "
+                    "checks against its own]");
     add_read_flags(*cmd, *o);
     cmd->footer("Checks the checkpoints as published on ledger.<name>.checkpoints as well as the copies in the read "
                 "models, against one pinned key; says when none was checked.");
-    cmd->callback([o, brokers, key_file, &exit_code] {
+    cmd->callback([o, brokers, key_file, tokens_file, &exit_code] {
         int code = exit_ok;
         consumers::verify_options vo;
+        if (!tokens_file->empty()) {
+            if (!o->url.empty()) {
+                fmt::print(stderr, "ledger verify: --tokens checks a data directory (--data); a running ledger (--url) "
+                                   "checks against its own tokens\n");
+                exit_code = exit_usage;
+                return;
+            }
+            auto t = api::token_store::load(*tokens_file);
+            if (!t) {
+                fmt::print(stderr, "ledger verify: --tokens: {}\n", t.error().message);
+                exit_code = exit_usage;
+                return;
+            }
+            vo.producers = t.value().names();
+            vo.producers_source = *tokens_file;
+        }
         if (!key_file->empty()) {
             if (!o->url.empty()) {
                 fmt::print(stderr, "ledger verify: --key checks a data directory (--data); a running ledger (--url) "
@@ -753,6 +774,9 @@ void add_verify_command(CLI::App& app, int& exit_code) {
                        (*out)["checkpoints_checked"].get<std::size_t>());
             if (!out->value("key", std::string()).empty()) {
                 fmt::print("checkpoints checked against key {} ({})\n", out->value("key", ""), out->value("key_source", ""));
+            }
+            if (const auto against = out->find("producers_checked_against"); against != out->end() && against->is_string()) {
+                fmt::print("producers checked against {}\n", against->get<std::string>());
             }
             for (const auto& w : out->value("warnings", json::array())) fmt::print("warning: {}\n", w.get<std::string>());
             if (problems.empty()) fmt::print("clean: no problem found\n");

@@ -202,5 +202,25 @@ f_around=$(jq -r --argjson o $((last - 1)) "[.findings[] | select(.offset == \$o
   fail "the record written around the gateway at $((last - 1)): '$f_around' $(cat "$WORK/findings")"
 f_dup=$(jq -r --argjson o "$last" "[.findings[] | select(.offset == \$o) | $record_level | .finding] | join(\",\")" "$WORK/findings")
 [[ $f_dup == conflicting_duplicate ]] || fail "the id reused with other content at $last: '$f_dup'"
+# A canonical, timely record whose producer names no token: verify names it (and "loader", the
+# direct emit's producer, which names no token either); records of the tokens pass.
+event "$(uuid)" | jq -c -S '. + {producer: "intruder", recorded_at: (now | todate)}' |
+  kcat -P -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0
+intruder=$(kcat -C -b "$LEDGER_TEST_BROKERS" -t "$topic" -p 0 -o -1 -c 1 -e -q -f '%o\n')
+code=$(curl -s -m 120 -o "$WORK/verify" -w '%{http_code}' -H "Authorization: Bearer $admin" "$LEDGER_URL/v1/verify?min_offset=$intruder")
+[[ $code == 200 ]] || fail "verify: $code $(cat "$WORK/verify")"
+jq -e --argjson o "$intruder" '.producers_checked_against != null and
+    ([.problems[] | select(.offset == $o and (.problem | test("producer .intruder. names no token")))] | length == 1) and
+    ([.problems[] | select(.problem | test("producer .loader. names no token"))] | length == 1) and
+    ([.problems[] | select(.problem | test("producer .(agresso-ci|admin-tool). names"))] | length == 0)' "$WORK/verify" >/dev/null ||
+  fail "verify does not name the producers that name no token: $(cat "$WORK/verify")"
 kill -TERM "$LEDGER_PID"; wait "$LEDGER_PID"
+# The same from the data directory with --tokens; without it, producers are not checked.
+"$LEDGER_BIN" verify --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/data" --tokens "$WORK/tokens.toml" \
+  --json >"$WORK/verify" && fail "verify --tokens passed a log with records of no token"
+jq -e '[.problems[] | select(.problem | test("names no token of .*tokens.toml"))] | length == 2' "$WORK/verify" >/dev/null ||
+  fail "verify --tokens: $(cat "$WORK/verify")"
+"$LEDGER_BIN" verify --brokers "$LEDGER_TEST_BROKERS" --ledger "$name" --data "$WORK/data" --json >"$WORK/verify" || true
+jq -e '.producers_checked_against == null and ([.problems[] | select(.problem | test("names no token"))] | length == 0)' \
+  "$WORK/verify" >/dev/null || fail "verify without --tokens: $(cat "$WORK/verify")"
 echo "ok: gateway"

@@ -220,3 +220,38 @@ TEST_CASE("a row that cannot be decoded is a problem naming its database and off
     CHECK(r.checkpoints_checked == 2);  // the published copy of 9, and 19
     CHECK(r.verified_through_offset == 24);
 }
+
+TEST_CASE("verify names each producer that names no token, once, with its first offset and count") {
+    signed_ledger l;  // every record by producer "tool"
+    const auto& log = l.records;
+    const auto run = [&](std::set<std::string> names) {
+        temp_dir scratch;
+        verifier v(*l.s, scratch.path);
+        v.use_published(l.published);
+        v.pin_key(l.s->public_key(), "pinned");
+        v.check_producers(std::move(names), "tokens.toml");
+        for (std::size_t i = 0; i < l.records.size(); ++i) v.feed(static_cast<std::int64_t>(i), log[i]);
+        return v.finish(static_cast<std::int64_t>(l.records.size()));
+    };
+    {
+        const auto r = run({"tool", "admin"});
+        INFO(r.to_json().dump());
+        CHECK(r.problems.empty());
+        CHECK(r.producers_checked_against == "tokens.toml");
+    }
+    {
+        const auto r = run({"admin"});
+        INFO(r.to_json().dump());
+        REQUIRE(r.problems.size() == 1);
+        CHECK(r.problems[0].offset == 0);
+        CHECK(r.problems[0].problem.find("producer 'tool' names no token of tokens.toml: 25 records (offsets 0 to 24)") !=
+              std::string::npos);
+    }
+    {
+        // Without the token names nothing is checked, and the report says so.
+        const auto r = l.verify(l.records);
+        CHECK(r.problems.empty());
+        CHECK(r.producers_checked_against.empty());
+        CHECK(r.to_json().at("producers_checked_against").is_null());
+    }
+}
