@@ -51,5 +51,11 @@ env -u LEDGER_TOKEN LEDGER_URL=http://127.0.0.1:1 "$LEDGER_BIN" status change/C1
 [[ $rc == 2 ]] && grep -q 'not both' "$WORK/err" || fail "--url with --data: exit $rc $(cat "$WORK/err")"
 "$LEDGER_BIN" findings --finding bogus --data "$WORK" >/dev/null 2>"$WORK/err"; rc=$?
 [[ $rc == 2 ]] && grep -q -- '--finding' "$WORK/err" || fail "findings --finding bogus: exit $rc $(cat "$WORK/err")"
+# Every ops script explains itself on --help and does nothing else (no install, no build, no broker).
+for script in install build run test fuzz demo/load kafka/start kafka/stop kafka/cluster; do
+  out=$(timeout 20 "$LEDGER_SOURCE_DIR/ops/$script" --help 2>&1); rc=$?
+  [[ $rc == 0 && -n $out ]] || fail "ops/$script --help: exit $rc: $out"
+  grep -q '^\[ops\]\|^\[kafka\]\|error' <<<"$out" && fail "ops/$script --help did more than explain: $out"
+done
 set -e
 echo "ok: help and usage"
