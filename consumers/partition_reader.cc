@@ -6,6 +6,8 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
+#include "events/log_limit.h"
+
 namespace ledger::consumers {
 namespace {
 
@@ -23,23 +25,21 @@ public:
     }
 };
 
-// librdkafka's own logs and errors, through spdlog like everything else. Connection errors while
-// a broker is down repeat every second; they are logged at debug level once the first is shown.
+// librdkafka's own logs and errors, through spdlog like everything else. Errors repeat every
+// second while a broker is down: each kind is logged once a minute, the rest at debug level.
 class kafka_events final : public RdKafka::EventCb {
 public:
     void event_cb(RdKafka::Event& event) override {
+        std::size_t held = 0;
         switch (event.type()) {
             case RdKafka::Event::EVENT_ERROR:
                 if (event.fatal()) {
                     spdlog::critical("kafka consumer: {}", event.str());
-                } else if (event.err() == RdKafka::ERR__TRANSPORT || event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
-                    if (_quiet.fetch_add(1) == 0) {
-                        spdlog::warn("kafka consumer: {}", event.str());
-                    } else {
-                        spdlog::debug("kafka consumer: {}", event.str());
-                    }
+                } else if (events::kafka_log_limiter().admit("consumer " + RdKafka::err2str(event.err()), held)) {
+                    spdlog::warn("kafka consumer: {}{}", event.str(),
+                                 held == 0 ? std::string() : fmt::format(" [{} more like it in the last minute]", held));
                 } else {
-                    spdlog::warn("kafka consumer: {}", event.str());
+                    spdlog::debug("kafka consumer: {}", event.str());
                 }
                 break;
             case RdKafka::Event::EVENT_LOG:
@@ -51,9 +51,6 @@ public:
                 break;
         }
     }
-
-private:
-    std::atomic<int> _quiet{0};  // librdkafka calls back from its own threads
 };
 
 kafka_events& shared_events() {

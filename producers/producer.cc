@@ -7,6 +7,8 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
+#include "events/log_limit.h"
+
 namespace ledger::producers {
 
 struct producer::callbacks final : RdKafka::DeliveryReportCb, RdKafka::EventCb {
@@ -27,24 +29,35 @@ struct producer::callbacks final : RdKafka::DeliveryReportCb, RdKafka::EventCb {
     }
 
     void event_cb(RdKafka::Event& event) override {
+        std::size_t held = 0;
         switch (event.type()) {
             case RdKafka::Event::EVENT_ERROR:
                 if (event.fatal()) {
                     if (!fatal.exchange(true)) {
                         spdlog::critical("kafka producer fatal error: {}", event.str());
                     }
+                } else if (events::kafka_log_limiter().admit("error " + RdKafka::err2str(event.err()), held)) {
+                    spdlog::warn("kafka: {} ({}){}", event.str(), RdKafka::err2str(event.err()), held_note(held));
                 } else {
-                    spdlog::warn("kafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
+                    spdlog::debug("kafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
                 }
                 break;
             case RdKafka::Event::EVENT_LOG:
-                if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
-                    spdlog::warn("kafka {}: {}", event.fac(), event.str());
+                // A connection failure comes as a FAIL log and as an error: the error tells it.
+                if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING && event.fac() != "FAIL" &&
+                    events::kafka_log_limiter().admit("log " + event.fac(), held)) {
+                    spdlog::warn("kafka {}: {}{}", event.fac(), event.str(), held_note(held));
+                } else {
+                    spdlog::debug("kafka {}: {}", event.fac(), event.str());
                 }
                 break;
             default:
                 break;
         }
+    }
+
+    static std::string held_note(std::size_t held) {
+        return held == 0 ? std::string() : fmt::format(" [{} more like it in the last minute]", held);
     }
 };
 

@@ -73,4 +73,9 @@ id3=$(cat /proc/sys/kernel/random/uuid)
 kcat -C -b "127.0.0.1:$port" -t "ledger.$name" -p 0 -o beginning -e -q -f '%k\n' >"$WORK/keys"
 [[ $(grep -c "^$id2$" "$WORK/keys") == 1 ]] || fail "the retried event is $(grep -c "^$id2$" "$WORK/keys") times in Kafka"
 [[ $(grep -c "^$id1$" "$WORK/keys") == 1 ]] || fail "the first event is not in Kafka once"
+# librdkafka's complaints while the broker was down are logged once each, not once per client or
+# per retry (the rest go to debug level).
+repeats=$(grep -E ' warning kafka' "$WORK/run.log" | sed -E 's/^[^ ]+ //; s/\(after [^)]*\)//; s/[0-9]+ms//g' | sort | uniq -d)
+[[ -z $repeats ]] || fail "Kafka warnings repeated: $repeats"
+grep -q 'kafka FAIL' "$WORK/run.log" && fail "a connection failure was logged twice (as a FAIL log and an error)"
 echo "ok: Kafka down gives 503 in ${elapsed}s; the gateway recovers without a restart"
